@@ -1,0 +1,94 @@
+"""Callbacks: the one way plugins (regularizers, augmentations, loggers, ...) act on training.
+
+Events, in the order the Trainer fires them (names follow Keras / PyTorch Lightning):
+
+    on_fit_begin
+      on_epoch_begin
+        on_batch_begin      may replace state.batch (augmentation)
+        on_loss             may add to state.loss (penalties)
+        on_backward_end     may edit Param.grad (penalty gradients, clipping)
+        on_step_end         after the optimizer update (constraints such as max-norm)
+        on_batch_end
+      on_validation_end     state.metrics holds val_* metrics
+      on_epoch_end          may set trainer.should_stop
+    on_fit_end              state.metrics holds test_* metrics
+    on_exception            when training raises (state.exception is set)
+
+Each hook is `hook(trainer, state)`. Set `trainer.should_stop = True` to stop after the current batch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+EVENTS = ("on_fit_begin", "on_epoch_begin", "on_batch_begin", "on_loss", "on_backward_end", "on_step_end",
+          "on_batch_end", "on_validation_end", "on_epoch_end", "on_fit_end", "on_exception")
+
+
+class Callback:
+    """Base class: override the hooks you need. Lower `order` runs first (ties keep recipe order).
+
+    Suggested bands: augmentations 10, regularizers 50, callbacks 100, loggers 200.
+    """
+
+    order: int = 100
+
+    def on_fit_begin(self, trainer, state): ...
+    def on_epoch_begin(self, trainer, state): ...
+    def on_batch_begin(self, trainer, state): ...
+    def on_loss(self, trainer, state): ...
+    def on_backward_end(self, trainer, state): ...
+    def on_step_end(self, trainer, state): ...
+    def on_batch_end(self, trainer, state): ...
+    def on_validation_end(self, trainer, state): ...
+    def on_epoch_end(self, trainer, state): ...
+    def on_fit_end(self, trainer, state): ...
+    def on_exception(self, trainer, state): ...
+
+    def state_dict(self) -> dict[str, Any]:
+        """State to save in a checkpoint (arrays or JSON-able values)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class Batch:
+    x: np.ndarray
+    y: np.ndarray
+
+
+@dataclass
+class State:
+    """What callbacks read and may change. `metrics` holds the latest train_/val_/test_ figures."""
+
+    epoch: int = 0                      # 0-based index of the current epoch
+    step: int = 0                       # optimizer steps taken so far
+    batch: Batch | None = None
+    output: np.ndarray | None = None    # model output for the current batch
+    loss: float = 0.0                   # current batch loss (penalties included after on_loss)
+    metrics: dict[str, float] = field(default_factory=dict)
+    history: list[dict[str, float]] = field(default_factory=list)  # one dict of metrics per epoch
+    epoch_seconds: list[float] = field(default_factory=list)       # training time of each epoch
+    exception: BaseException | None = None
+
+
+class CallbackList:
+    """Callbacks sorted by `order`; each event calls only the callbacks that override it."""
+
+    def __init__(self, callbacks):
+        self.callbacks = sorted(callbacks, key=lambda c: getattr(c, "order", 100))  # stable sort
+        self._hooks = {}
+        for event in EVENTS:
+            base = getattr(Callback, event)
+            self._hooks[event] = [getattr(c, event) for c in self.callbacks
+                                  if getattr(type(c), event, base) is not base]
+
+    def __call__(self, event: str, trainer, state) -> None:
+        for hook in self._hooks[event]:
+            hook(trainer, state)
+
+    def __iter__(self):
+        return iter(self.callbacks)

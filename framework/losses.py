@@ -1,0 +1,106 @@
+"""Losses fused with their output non-linearity, and the metrics each task reports.
+
+`forward(z, y)` returns the mean loss over the batch as a Python float; `backward()` returns dL/dz for
+the last `forward`. Fusing softmax/sigmoid with the cross-entropy gives the simple, stable gradient
+(p - y) / N; see docs/math.md.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .layers import sigmoid
+
+
+class Loss:
+    name = "loss"
+    task = "multiclass"  # or "binary", "regression"
+
+    def forward(self, z: np.ndarray, y: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def backward(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def n_correct(self, z: np.ndarray, y: np.ndarray) -> int | None:
+        """Correct predictions in a batch (None for regression); feeds the running train accuracy."""
+        return None
+
+    def metrics(self, z: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        """Metrics over a whole split, beyond the loss."""
+        return {}
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Softmax + cross-entropy on integer labels; log-sum-exp keeps it finite for any logits."""
+
+    name, task = "softmax_cross_entropy", "multiclass"
+
+    def forward(self, z, y):
+        zmax = z.max(axis=1, keepdims=True)
+        e = np.exp(z - zmax)
+        s = e.sum(axis=1, keepdims=True)
+        rows = np.arange(len(y))
+        logp_y = z[rows, y] - zmax[:, 0] - np.log(s[:, 0])
+        e /= s  # e now holds the softmax probabilities
+        self.p, self.y, self.rows = e, y, rows
+        return float(-logp_y.mean())
+
+    def backward(self):
+        g = self.p
+        g[self.rows, self.y] -= 1.0
+        g /= len(self.y)
+        return g
+
+    def n_correct(self, z, y):
+        return int((z.argmax(axis=1) == y).sum())
+
+    def metrics(self, z, y):
+        return {"accuracy": float((z.argmax(axis=1) == y).mean())}
+
+
+class BinaryCrossEntropy(Loss):
+    """Sigmoid + binary cross-entropy on logits: max(z,0) - z*y + log(1 + exp(-|z|)), stable for large |z|."""
+
+    name, task = "binary_cross_entropy", "binary"
+
+    def forward(self, z, y):
+        y = y.reshape(z.shape).astype(z.dtype, copy=False)
+        self.z, self.y = z, y
+        return float((np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).mean())
+
+    def backward(self):
+        return (sigmoid(self.z) - self.y) / self.z.size
+
+    def n_correct(self, z, y):
+        return int(((z[:, 0] > 0) == (y > 0.5)).sum())
+
+    def metrics(self, z, y):
+        pred, true = z[:, 0] > 0, y > 0.5
+        tp = float(np.sum(pred & true))
+        fp, fn = float(np.sum(pred & ~true)), float(np.sum(~pred & true))
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
+        return {"accuracy": float((pred == true).mean()), "f1": f1}
+
+
+class MeanSquaredError(Loss):
+    """Mean over all elements of (z - y)^2, for regression with a linear output."""
+
+    name, task = "mse", "regression"
+
+    def forward(self, z, y):
+        self.diff = z - y.reshape(z.shape)
+        return float(np.mean(self.diff * self.diff))
+
+    def backward(self):
+        return self.diff * (2.0 / self.diff.size)
+
+    def metrics(self, z, y):
+        y = y.reshape(z.shape)
+        sse = float(np.sum((z - y) ** 2))
+        sst = float(np.sum((y - y.mean(axis=0)) ** 2))
+        return {"rmse": float(np.sqrt(sse / z.size)), "r2": 1.0 - sse / sst if sst > 0 else 0.0}
+
+
+LOSSES = {cls.name: cls for cls in (SoftmaxCrossEntropy, BinaryCrossEntropy, MeanSquaredError)}
+# The loss a dataset's task gets when the recipe says loss="auto".
+LOSS_FOR_TASK = {"multiclass": "softmax_cross_entropy", "binary": "binary_cross_entropy", "regression": "mse"}

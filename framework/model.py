@@ -1,0 +1,67 @@
+"""Sequential model: a list of layers run forward, then backward in reverse."""
+from __future__ import annotations
+
+import numpy as np
+
+from .layers import ACTIVATIONS, INIT_FOR, Dense, Layer, Param
+
+
+class Sequential:
+    """Layers in order. `params` gathers every layer's `Param`s, so optimizers never special-case a layer.
+
+    `layers` is a plain list: a plugin may insert layers (e.g. dropout) before training starts.
+    """
+
+    def __init__(self, layers: list[Layer]):
+        self.layers = list(layers)
+
+    @property
+    def params(self) -> list[Param]:
+        return [p for layer in self.layers for p in layer.params]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, grad: np.ndarray) -> None:
+        """Backpropagate dL/d(output); fills each `Param.grad`. dL/d(input) of the first layer is skipped."""
+        last = len(self.layers) - 1
+        for i in range(last, -1, -1):
+            grad = self.layers[i].backward(grad, need_input_grad=i > 0)
+
+    def train(self, mode: bool = True) -> "Sequential":
+        for layer in self.layers:
+            layer.training = mode
+        return self
+
+    def eval(self) -> "Sequential":
+        return self.train(False)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {p.name: p.value for p in self.params}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        for p in self.params:
+            if p.name not in state or state[p.name].shape != p.value.shape:
+                got = state[p.name].shape if p.name in state else "missing"
+                raise ValueError(f"parameter {p.name}: expected shape {p.value.shape}, got {got}")
+            p.value[...] = state[p.name]
+
+    def __repr__(self) -> str:
+        return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"
+
+
+def build_mlp(n_in: int, n_out: int, hidden: list[int], activation: str = "relu", *, rng=None,
+              dtype=np.float32, activation_params: dict | None = None) -> Sequential:
+    """Dense -> activation for each hidden width, then a linear Dense output (the loss adds softmax/sigmoid)."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"model.activation: expected one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    rng = np.random.default_rng() if rng is None else rng
+    layers: list[Layer] = []
+    widths = [n_in, *hidden]
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(Dense(a, b, init=INIT_FOR[activation], rng=rng, dtype=dtype, name=f"dense{i}"))
+        layers.append(ACTIVATIONS[activation](**(activation_params or {})))
+    layers.append(Dense(widths[-1], n_out, init="glorot", rng=rng, dtype=dtype, name=f"dense{len(hidden)}"))
+    return Sequential(layers)

@@ -1,0 +1,209 @@
+"""Recipes: Python files that define `recipe`, a dict of plain values and plugin specs.
+
+A plugin spec is a name ("adam") or a dict with "name" and parameters ({"name": "adam", "lr": 1e-3}).
+`derive(base, changes)` and `--set KEY=VALUE` share one explicit rule: each dotted key names one place in
+the recipe and its value replaces what was there. Nothing is merged. A key ending in "+" appends to a list.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import os
+import runpy
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "dataset": "mnist",
+    "model": {"hidden": [256, 128], "activation": "relu"},
+    "loss": "auto",
+    "optimizer": {"name": "adam", "lr": 1e-3},
+    "scheduler": None,
+    "regularizers": [],
+    "augmentations": [],
+    "callbacks": [],
+    "loggers": ["progress", "tensorboard"],
+    "epochs": 10,
+    "batch_size": 128,
+    "seed": 0,
+    "dtype": "float32",
+}
+# Recipe keys holding one plugin spec, or a list of them, and the registry group each draws from.
+PLUGIN_KEYS = {"dataset": "datasets", "optimizer": "optimizers", "scheduler": "schedulers"}
+PLUGIN_LIST_KEYS = {"regularizers": "regularizers", "augmentations": "augmentations",
+                    "callbacks": "callbacks", "loggers": "loggers"}
+MODEL_KEYS = {"hidden": list, "activation": str, "activation_params": dict}
+LOSSES = ("auto", "softmax_cross_entropy", "binary_cross_entropy", "mse")
+
+
+class RecipeError(Exception):
+    """A recipe problem; the message names the file, the key and what was expected."""
+
+
+_loading: list[Path] = []  # recipe files being executed (derive() resolves relative paths against the top)
+
+
+def load(path: str | os.PathLike) -> dict:
+    """Execute a recipe file and return its `recipe` dict, filled with defaults and validated."""
+    return validate(load_raw(path), str(path))
+
+
+def load_raw(path: str | os.PathLike) -> dict:
+    """Execute a recipe file and return a deep copy of its `recipe` dict, without defaults."""
+    path = Path(path)
+    if not path.is_absolute() and _loading and not path.exists():
+        path = _loading[-1].parent / path
+    if not path.is_file():
+        raise RecipeError(f"{path}: recipe file not found")
+    _loading.append(path.resolve())
+    try:
+        ns = runpy.run_path(str(path), run_name="__recipe__")
+    except RecipeError:
+        raise
+    except SyntaxError as e:
+        raise RecipeError(f"{path}:{e.lineno}: syntax error: {e.msg}") from None
+    except Exception as e:
+        raise RecipeError(f"{path}: error while executing the recipe: {type(e).__name__}: {e}") from e
+    finally:
+        _loading.pop()
+    if not isinstance(ns.get("recipe"), dict):
+        raise RecipeError(f"{path}: expected a top-level variable `recipe` holding a dict, "
+                          f"got {type(ns.get('recipe')).__name__}")
+    return copy.deepcopy(ns["recipe"])
+
+
+def derive(base: str | os.PathLike | dict, changes: dict[str, Any]) -> dict:
+    """A new recipe: `base` (a recipe file, relative to the deriving recipe, or a dict) with `changes` applied.
+
+    Each key of `changes` is a dotted path ("optimizer.lr", "model.hidden", "regularizers.l2.lam") whose
+    value replaces what is there; "KEY+" appends the value to the list at KEY.
+    """
+    where = _loading[-1] if _loading else "<derive>"
+    recipe = copy.deepcopy(base) if isinstance(base, dict) else load_raw(base)
+    for key, value in changes.items():
+        set_path(recipe, key, value, where=str(where))
+    return recipe
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """'KEY=VALUE' with VALUE a Python literal (bare words are taken as strings)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise RecipeError(f"--set {text!r}: expected KEY=VALUE, e.g. optimizer.lr=0.01")
+    try:
+        value = ast.literal_eval(raw.strip())
+    except (ValueError, SyntaxError):
+        if not raw.strip().replace("_", "").replace("-", "").replace(".", "").isalnum():
+            raise RecipeError(f"--set {text!r}: cannot read {raw!r} as a Python literal") from None
+        value = raw.strip()
+    return key.strip(), value
+
+
+def set_path(recipe: dict, key: str, value: Any, where: str = "<recipe>") -> None:
+    """Replace the value at dotted `key` (or append to the list there when `key` ends in '+')."""
+    append = key.endswith("+")
+    parts = key.rstrip("+").split(".")
+    if parts[0] not in DEFAULTS:
+        raise RecipeError(f"{where}: unknown key {parts[0]!r}; expected one of {', '.join(DEFAULTS)}")
+    node: Any = recipe
+    if parts[0] not in recipe:
+        recipe[parts[0]] = copy.deepcopy(DEFAULTS[parts[0]])
+    for i, part in enumerate(parts[:-1]):
+        here = ".".join(parts[: i + 1])
+        child = _child(node, part, where, here)
+        if isinstance(child, str) and (parts[0] in PLUGIN_KEYS or parts[0] in PLUGIN_LIST_KEYS):
+            child = {"name": child}  # a bare plugin name becomes a spec that can take parameters
+            _assign(node, part, child, where, here)
+        if not isinstance(child, (dict, list)):
+            raise RecipeError(f"{where}: key {here!r} holds {child!r}, which has no field {parts[i + 1]!r}")
+        node = child
+    last = parts[-1]
+    if append:
+        target = _child(node, last, where, key.rstrip("+"))
+        if not isinstance(target, list):
+            raise RecipeError(f"{where}: key {key!r}: can only append to a list, found {type(target).__name__}")
+        target.append(value)
+    else:
+        _assign(node, last, value, where, key)
+
+
+def _find(node: list, part: str) -> int | None:
+    if part.lstrip("-").isdigit():
+        return int(part)
+    for i, item in enumerate(node):  # a list of plugin specs can be addressed by plugin name
+        if item == part or (isinstance(item, dict) and item.get("name") == part):
+            return i
+    return None
+
+
+def _child(node, part, where, here):
+    if isinstance(node, dict):
+        if part not in node:
+            raise RecipeError(f"{where}: key {here!r} not found; present: {', '.join(map(str, node)) or 'none'}")
+        return node[part]
+    i = _find(node, part)
+    if i is None or not -len(node) <= i < len(node):
+        raise RecipeError(f"{where}: key {here!r}: no list item {part!r}")
+    return node[i]
+
+
+def _assign(node, part, value, where, here):
+    if isinstance(node, dict):
+        node[part] = value
+        return
+    i = _find(node, part)
+    if i is None or not -len(node) <= i < len(node):
+        raise RecipeError(f"{where}: key {here!r}: no list item {part!r}")
+    node[i] = value
+
+
+def spec(value: Any, where: str, key: str) -> dict:
+    """Normalise a plugin spec to {"name": ..., **params}."""
+    if isinstance(value, str):
+        return {"name": value}
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        return dict(value)
+    raise RecipeError(f"{where}: key {key!r}: expected a plugin name or a dict with a 'name', got {value!r}")
+
+
+def validate(recipe: dict, where: str = "<recipe>") -> dict:
+    """Fill defaults and check every key's type; plugin specs become dicts. Plugin names are checked
+    against the registry by `framework.build`."""
+    unknown = [k for k in recipe if k not in DEFAULTS]
+    if unknown:
+        import difflib
+        close = difflib.get_close_matches(str(unknown[0]), DEFAULTS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise RecipeError(f"{where}: unknown key {unknown[0]!r}{hint}; expected keys: {', '.join(DEFAULTS)}")
+    r = {k: copy.deepcopy(recipe.get(k, v)) for k, v in DEFAULTS.items()}
+    for key in ("epochs", "batch_size"):
+        if not isinstance(r[key], int) or isinstance(r[key], bool) or r[key] < 1:
+            raise RecipeError(f"{where}: key {key!r}: expected a positive integer, got {r[key]!r}")
+    if not isinstance(r["seed"], int) or isinstance(r["seed"], bool) or r["seed"] < 0:
+        raise RecipeError(f"{where}: key 'seed': expected a non-negative integer, got {r['seed']!r}")
+    if r["dtype"] not in ("float32", "float64"):
+        raise RecipeError(f"{where}: key 'dtype': expected 'float32' or 'float64', got {r['dtype']!r}")
+    if r["loss"] not in LOSSES:
+        raise RecipeError(f"{where}: key 'loss': expected one of {', '.join(LOSSES)}, got {r['loss']!r}")
+    model = r["model"]
+    if not isinstance(model, dict):
+        raise RecipeError(f"{where}: key 'model': expected a dict with 'hidden' and 'activation', got {model!r}")
+    for k, v in model.items():
+        if k not in MODEL_KEYS:
+            raise RecipeError(f"{where}: key 'model.{k}' is unknown; expected: {', '.join(MODEL_KEYS)}")
+        if not isinstance(v, MODEL_KEYS[k]):
+            raise RecipeError(f"{where}: key 'model.{k}': expected {MODEL_KEYS[k].__name__}, got {v!r}")
+    hidden = model.setdefault("hidden", list(DEFAULTS["model"]["hidden"]))
+    model.setdefault("activation", DEFAULTS["model"]["activation"])
+    if not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden):
+        raise RecipeError(f"{where}: key 'model.hidden': expected a list of positive integers, got {hidden!r}")
+    for key in PLUGIN_KEYS:
+        if r[key] is not None:
+            r[key] = spec(r[key], where, key)
+        elif key != "scheduler":
+            raise RecipeError(f"{where}: key {key!r}: expected a plugin name or spec, got None")
+    for key in PLUGIN_LIST_KEYS:
+        if not isinstance(r[key], (list, tuple)):
+            raise RecipeError(f"{where}: key {key!r}: expected a list of plugin specs, got {r[key]!r}")
+        r[key] = [spec(v, where, f"{key}.{i}") for i, v in enumerate(r[key])]
+    return r

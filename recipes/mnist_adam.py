@@ -1,0 +1,15 @@
+"""The default recipe: a 784-512-256-10 ReLU network trained with Adam on MNIST."""
+recipe = {
+    "dataset": "mnist",
+    "model": {"hidden": [512, 256], "activation": "relu"},
+    "loss": "auto",
+    "optimizer": {"name": "adam", "lr": 1e-3},
+    "regularizers": [],
+    "augmentations": [],
+    "callbacks": [],
+    "loggers": ["progress", "tensorboard"],
+    "epochs": 15,
+    "batch_size": 128,
+    "seed": 0,
+    "dtype": "float32",
+}
