@@ -8,6 +8,7 @@ from .model import Sequential, build_mlp
 from .optim import Optimizer
 from .recipe import RecipeError, derive
 from .registry import PluginError
+from .schedule import Scheduler
 from .trainer import Trainer
 
 __version__ = "0.1.0"
@@ -15,5 +16,5 @@ __all__ = [
     "EVENTS", "Batch", "Callback", "State", "Dataset", "DataError", "holdout", "read_idx", "Dense", "Layer",
     "LeakyReLU", "Param", "ReLU", "Sigmoid", "Tanh", "BinaryCrossEntropy", "Loss", "MeanSquaredError",
     "SoftmaxCrossEntropy", "Sequential", "build_mlp", "Optimizer", "RecipeError", "derive", "PluginError",
-    "Trainer",
+    "Scheduler", "Trainer",
 ]

@@ -1,0 +1,58 @@
+import importlib
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def numerical_grad(f, x, eps=1e-6):
+    """Central finite differences of scalar f() with respect to array x (perturbed in place)."""
+    g = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + eps
+        fp = f()
+        x[i] = old - eps
+        fm = f()
+        x[i] = old
+        g[i] = (fp - fm) / (2 * eps)
+    return g
+
+
+def rel_error(a, b):
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+@pytest.fixture
+def make_dist(tmp_path, monkeypatch):
+    """Create an installed-looking distribution (dist-info with entry_points.txt) on sys.path."""
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+
+    def make(name, entry_points: dict[str, dict[str, str]], modules: dict[str, str] | None = None):
+        info = site / f"{name.replace('-', '_')}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        lines = []
+        for group, eps in entry_points.items():
+            lines.append(f"[{group}]")
+            lines += [f"{k} = {v}" for k, v in eps.items()]
+        (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+        for mod, src in (modules or {}).items():
+            (site / f"{mod}.py").write_text(textwrap.dedent(src))
+        importlib.invalidate_caches()
+        return site
+
+    yield make
+    for mod in [m for m in sys.modules if m.startswith("tmpplug_")]:
+        del sys.modules[mod]
+
+
+@pytest.fixture(scope="session")
+def repo_root():
+    return Path(__file__).resolve().parents[1]

@@ -1,0 +1,109 @@
+"""Optimizers against their update equations computed by hand, over several steps."""
+import numpy as np
+import pytest
+
+from framework import Param, SoftmaxCrossEntropy, build_mlp
+from framework import registry
+
+
+def params_with_grads(seed=0):
+    r = np.random.default_rng(seed)
+    ps = [Param("w", r.standard_normal((3, 2))), Param("b", r.standard_normal(2), decay=False)]
+    grads = [[r.standard_normal(p.value.shape) for p in ps] for _ in range(4)]
+    return ps, grads
+
+
+def test_sgd_by_hand():
+    SGD = registry.get("optimizers", "sgd")
+    ps, grads = params_with_grads()
+    w0 = ps[0].value.copy()
+    opt = SGD(ps, lr=0.1)
+    for gs in grads:
+        for p, g in zip(ps, gs):
+            p.grad[...] = g
+        opt.step()
+    expected = w0 - 0.1 * sum(gs[0] for gs in grads)
+    assert np.allclose(ps[0].value, expected)
+    assert opt.t == 4
+
+
+def test_adam_by_hand():
+    Adam = registry.get("optimizers", "adam")
+    ps, grads = params_with_grads()
+    w = ps[0].value.copy()
+    opt = Adam(ps, lr=0.01, beta1=0.8, beta2=0.95, eps=1e-6)
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for t, gs in enumerate(grads, start=1):
+        for p, g in zip(ps, gs):
+            p.grad[...] = g
+        opt.step()
+        g = gs[0]
+        m = 0.8 * m + 0.2 * g
+        v = 0.95 * v + 0.05 * g * g
+        m_hat, v_hat = m / (1 - 0.8 ** t), v / (1 - 0.95 ** t)
+        w = w - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-6)
+        assert np.allclose(ps[0].value, w, rtol=1e-12, atol=1e-12), f"step {t}"
+
+
+def test_adam_first_step_moves_each_weight_by_lr():
+    Adam = registry.get("optimizers", "adam")
+    ps, grads = params_with_grads()
+    w0 = ps[0].value.copy()
+    for p, g in zip(ps, grads[0]):
+        p.grad[...] = g
+    Adam(ps, lr=0.05, eps=0).step()
+    assert np.allclose(np.abs(ps[0].value - w0), 0.05)
+
+
+def test_adam_state_roundtrip():
+    Adam = registry.get("optimizers", "adam")
+    ps, grads = params_with_grads()
+    ps2 = [Param(p.name, p.value.copy(), p.decay) for p in ps]
+    a, b = Adam(ps, lr=0.01), Adam(ps2, lr=0.5)
+    for p, g in zip(ps, grads[0]):
+        p.grad[...] = g
+    a.step()
+    for p, q in zip(ps, ps2):
+        q.value[...] = p.value
+    b.load_state_dict({k: np.copy(v) for k, v in a.state_dict().items()})
+    for gs in grads[1:]:
+        for p, q, g in zip(ps, ps2, gs):
+            p.grad[...] = g
+            q.grad[...] = g
+        a.step()
+        b.step()
+    assert b.lr == 0.01 and b.t == a.t
+    assert all(np.array_equal(p.value, q.value) for p, q in zip(ps, ps2))
+
+
+@pytest.mark.parametrize("name,lr", [("sgd", 0.5), ("adam", 0.01)])
+def test_optimizer_lowers_the_loss(name, lr):
+    r = np.random.default_rng(0)
+    x = r.standard_normal((64, 4))
+    y = (x[:, 0] + x[:, 1] > 0).astype(np.int64)
+    model = build_mlp(4, 2, [8], "tanh", rng=r, dtype=np.float64)
+    loss = SoftmaxCrossEntropy()
+    opt = registry.get("optimizers", name)(model.params, lr=lr)
+    first = loss.forward(model.forward(x), y)
+    for _ in range(50):
+        loss.forward(model.forward(x), y)
+        model.backward(loss.backward())
+        opt.step()
+    assert loss.forward(model.forward(x), y) < 0.5 * first
+
+
+def test_bad_hyperparameters():
+    Adam = registry.get("optimizers", "adam")
+    with pytest.raises(ValueError, match="lr"):
+        Adam([], lr=-1)
+    with pytest.raises(ValueError, match="beta1"):
+        Adam([], beta1=1.0)
+
+
+def test_float32_step_keeps_dtype():
+    Adam = registry.get("optimizers", "adam")
+    p = Param("w", np.ones((2, 2), np.float32))
+    p.grad[...] = 0.5
+    Adam([p]).step()
+    assert p.value.dtype == np.float32
