@@ -2,7 +2,7 @@
 registered through entry points."""
 from .callbacks import EVENTS, Batch, Callback, State
 from .data import Dataset, DataError, holdout, read_idx
-from .layers import Dense, Layer, LeakyReLU, Param, ReLU, Sigmoid, Tanh
+from .layers import BatchNorm, Dense, Dropout, Layer, LeakyReLU, Param, ReLU, Sigmoid, Tanh
 from .losses import BinaryCrossEntropy, Loss, MeanSquaredError, SoftmaxCrossEntropy
 from .model import Sequential, build_mlp
 from .optim import Optimizer
@@ -13,7 +13,7 @@ from .trainer import Trainer
 
 __version__ = "0.1.0"
 __all__ = [
-    "EVENTS", "Batch", "Callback", "State", "Dataset", "DataError", "holdout", "read_idx", "Dense", "Layer",
+    "EVENTS", "Batch", "Callback", "State", "Dataset", "DataError", "holdout", "read_idx", "BatchNorm", "Dense", "Dropout", "Layer",
     "LeakyReLU", "Param", "ReLU", "Sigmoid", "Tanh", "BinaryCrossEntropy", "Loss", "MeanSquaredError",
     "SoftmaxCrossEntropy", "Sequential", "build_mlp", "Optimizer", "RecipeError", "derive", "PluginError",
     "Scheduler", "Trainer",

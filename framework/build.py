@@ -50,14 +50,20 @@ def build(recipe: dict, where: str = "<recipe>", run_dir: str | None = None, dat
         raise RecipeError(f"{where}: key 'model.activation': expected one of {', '.join(ACTIVATIONS)}, "
                           f"got {m['activation']!r}")
     init_rng = np.random.default_rng(np.random.SeedSequence(recipe["seed"]).spawn(2)[0])
-    model = build_mlp(data.n_features, data.n_outputs, m["hidden"], m["activation"], rng=init_rng, dtype=dtype,
-                      activation_params=m.get("activation_params"))
+    try:
+        model = build_mlp(data.n_features, data.n_outputs, m["hidden"], m["activation"], rng=init_rng, dtype=dtype,
+                          activation_params=m.get("activation_params"), norm=m.get("norm"))
+    except (TypeError, ValueError) as e:
+        raise RecipeError(f"{where}: key 'model': {e}") from None
     optimizer = make("optimizers", recipe["optimizer"], where, "optimizer", model.params)
     callbacks = []
     if recipe["scheduler"] is not None:
         callbacks.append(make("schedulers", recipe["scheduler"], where, "scheduler"))
     for key, group in PLUGIN_LIST_KEYS.items():
         callbacks += [make(group, s, where, f"{key}.{i}") for i, s in enumerate(recipe[key])]
-    return Trainer(model, loss_fn, optimizer, data, callbacks=callbacks, epochs=recipe["epochs"],
-                   batch_size=recipe["batch_size"], seed=recipe["seed"], dtype=dtype, run_dir=run_dir,
-                   recipe=recipe)
+    try:
+        return Trainer(model, loss_fn, optimizer, data, callbacks=callbacks, epochs=recipe["epochs"],
+                       batch_size=recipe["batch_size"], seed=recipe["seed"], dtype=dtype, run_dir=run_dir,
+                       recipe=recipe)
+    except ValueError as e:  # a callback's setup() rejected the recipe (e.g. image augmentation, tabular data)
+        raise RecipeError(f"{where}: {e}") from None

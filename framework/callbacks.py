@@ -11,10 +11,13 @@ Events, in the order the Trainer fires them (names follow Keras / PyTorch Lightn
         on_batch_end
       on_validation_end     state.metrics holds val_* metrics
       on_epoch_end          may set trainer.should_stop
+    on_train_end            after the last epoch, before the test split is evaluated (restore best weights)
     on_fit_end              state.metrics holds test_* metrics
     on_exception            when training raises (state.exception is set)
 
 Each hook is `hook(trainer, state)`. Set `trainer.should_stop = True` to stop after the current batch.
+Before any event, the Trainer calls `setup(trainer)` once on each callback, when it is constructed: the place
+to check the data or change the model (e.g. insert dropout layers); a ValueError there is a recipe error.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from typing import Any
 import numpy as np
 
 EVENTS = ("on_fit_begin", "on_epoch_begin", "on_batch_begin", "on_loss", "on_backward_end", "on_step_end",
-          "on_batch_end", "on_validation_end", "on_epoch_end", "on_fit_end", "on_exception")
+          "on_batch_end", "on_validation_end", "on_epoch_end", "on_train_end", "on_fit_end", "on_exception")
 
 
 class Callback:
@@ -35,6 +38,9 @@ class Callback:
 
     order: int = 100
 
+    def setup(self, trainer) -> None:
+        """Called once when the Trainer is built, before any event."""
+
     def on_fit_begin(self, trainer, state): ...
     def on_epoch_begin(self, trainer, state): ...
     def on_batch_begin(self, trainer, state): ...
@@ -44,6 +50,7 @@ class Callback:
     def on_batch_end(self, trainer, state): ...
     def on_validation_end(self, trainer, state): ...
     def on_epoch_end(self, trainer, state): ...
+    def on_train_end(self, trainer, state): ...
     def on_fit_end(self, trainer, state): ...
     def on_exception(self, trainer, state): ...
 

@@ -30,7 +30,9 @@ class Layer:
     """Base class. `params` lists the layer's `Param`s; `training` switches train/eval behaviour."""
 
     params: list[Param] = []
+    buffers: dict[str, np.ndarray] = {}  # state that is saved but not trained (e.g. running statistics)
     training: bool = True
+    is_activation: bool = False
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -75,6 +77,8 @@ class Dense(Layer):
 
 
 class ReLU(Layer):
+    is_activation = True
+
     def forward(self, x):
         if self.training:
             self.mask = x > 0
@@ -85,6 +89,8 @@ class ReLU(Layer):
 
 
 class LeakyReLU(Layer):
+    is_activation = True
+
     def __init__(self, alpha: float = 0.01):
         self.alpha = alpha
 
@@ -105,6 +111,8 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 class Sigmoid(Layer):
+    is_activation = True
+
     def forward(self, x):
         self.y = sigmoid(x)
         return self.y
@@ -114,12 +122,77 @@ class Sigmoid(Layer):
 
 
 class Tanh(Layer):
+    is_activation = True
+
     def forward(self, x):
         self.y = np.tanh(x)
         return self.y
 
     def backward(self, grad, need_input_grad=True):
         return grad * (1.0 - self.y * self.y)
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each unit with probability `rate` and scale the rest by
+    1/(1-rate), so evaluation needs no rescaling. Draws from `rng` (the Trainer's, for reproducibility)."""
+
+    def __init__(self, rate: float, rng=None):
+        if not 0 <= rate < 1:
+            raise ValueError(f"dropout rate: expected a value in [0, 1), got {rate!r}")
+        self.rate, self.rng = rate, np.random.default_rng() if rng is None else rng
+
+    def forward(self, x):
+        if not self.training or self.rate == 0:
+            return x
+        keep = self.rng.random(x.shape, dtype=np.float32 if x.dtype == np.float32 else np.float64) >= self.rate
+        self.mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.rate))
+        return x * self.mask
+
+    def backward(self, grad, need_input_grad=True):
+        if not self.training or self.rate == 0:
+            return grad
+        return np.multiply(grad, self.mask, out=grad)
+
+    def __repr__(self):
+        return f"Dropout({self.rate})"
+
+
+class BatchNorm(Layer):
+    """Batch normalisation (Ioffe & Szegedy 2015) over the batch axis: y = gamma * (x - mean) / sqrt(var + eps)
+    + beta. Training uses batch statistics and updates running ones; eval mode uses the running ones."""
+
+    def __init__(self, n: int, momentum: float = 0.1, eps: float = 1e-5, dtype=np.float32, name: str = "bn"):
+        self.gamma = Param(f"{name}.gamma", np.ones(n, dtype=dtype), decay=False)
+        self.beta = Param(f"{name}.beta", np.zeros(n, dtype=dtype), decay=False)
+        self.params = [self.gamma, self.beta]
+        self.running_mean, self.running_var = np.zeros(n, dtype=dtype), np.ones(n, dtype=dtype)
+        self.buffers = {f"{name}.running_mean": self.running_mean, f"{name}.running_var": self.running_var}
+        self.momentum, self.eps = momentum, eps
+
+    def forward(self, x):
+        if not self.training:
+            return (x - self.running_mean) * (self.gamma.value / np.sqrt(self.running_var + self.eps)) + self.beta.value
+        mean, var = x.mean(axis=0), x.var(axis=0)
+        self.inv_std = 1.0 / np.sqrt(var + self.eps)
+        self.xhat = (x - mean) * self.inv_std
+        m, n = self.momentum, len(x)
+        self.running_mean *= 1 - m
+        self.running_mean += m * mean
+        self.running_var *= 1 - m
+        self.running_var += m * var * (n / max(n - 1, 1))  # unbiased, as PyTorch
+        return self.xhat * self.gamma.value + self.beta.value
+
+    def backward(self, grad, need_input_grad=True):
+        np.sum(grad * self.xhat, axis=0, out=self.gamma.grad)
+        np.sum(grad, axis=0, out=self.beta.grad)
+        if not need_input_grad:
+            return None
+        dxhat = grad * self.gamma.value
+        n = len(grad)
+        return (self.inv_std / n) * (n * dxhat - dxhat.sum(axis=0) - self.xhat * (dxhat * self.xhat).sum(axis=0))
+
+    def __repr__(self):
+        return f"BatchNorm({len(self.gamma.value)})"
 
 
 ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers import ACTIVATIONS, INIT_FOR, Dense, Layer, Param
+from .layers import ACTIVATIONS, INIT_FOR, BatchNorm, Dense, Layer, Param
 
 
 class Sequential:
@@ -39,22 +39,30 @@ class Sequential:
         return self.train(False)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        return {p.name: p.value for p in self.params}
+        """Parameters and buffers by name (the arrays themselves, not copies)."""
+        out = {p.name: p.value for p in self.params}
+        for layer in self.layers:
+            out.update(layer.buffers)
+        return out
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        for p in self.params:
-            if p.name not in state or state[p.name].shape != p.value.shape:
-                got = state[p.name].shape if p.name in state else "missing"
-                raise ValueError(f"parameter {p.name}: expected shape {p.value.shape}, got {got}")
-            p.value[...] = state[p.name]
+        """Copy values in place, so optimizers keep pointing at the same arrays."""
+        for name, arr in self.state_dict().items():
+            if name not in state or np.shape(state[name]) != arr.shape:
+                got = np.shape(state[name]) if name in state else "missing"
+                raise ValueError(f"model state {name}: expected shape {arr.shape}, got {got}")
+            arr[...] = state[name]
 
     def __repr__(self) -> str:
         return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"
 
 
 def build_mlp(n_in: int, n_out: int, hidden: list[int], activation: str = "relu", *, rng=None,
-              dtype=np.float32, activation_params: dict | None = None) -> Sequential:
-    """Dense -> activation for each hidden width, then a linear Dense output (the loss adds softmax/sigmoid)."""
+              dtype=np.float32, activation_params: dict | None = None, norm: str | None = None) -> Sequential:
+    """Dense [-> BatchNorm] -> activation for each hidden width, then a linear Dense output (the loss adds
+    the softmax or sigmoid)."""
+    if norm not in (None, "batch"):
+        raise ValueError(f"model.norm: expected None or 'batch', got {norm!r}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"model.activation: expected one of {sorted(ACTIVATIONS)}, got {activation!r}")
     rng = np.random.default_rng() if rng is None else rng
@@ -62,6 +70,8 @@ def build_mlp(n_in: int, n_out: int, hidden: list[int], activation: str = "relu"
     widths = [n_in, *hidden]
     for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
         layers.append(Dense(a, b, init=INIT_FOR[activation], rng=rng, dtype=dtype, name=f"dense{i}"))
+        if norm == "batch":
+            layers.append(BatchNorm(b, dtype=dtype, name=f"bn{i}"))
         layers.append(ACTIVATIONS[activation](**(activation_params or {})))
     layers.append(Dense(widths[-1], n_out, init="glorot", rng=rng, dtype=dtype, name=f"dense{len(hidden)}"))
     return Sequential(layers)

@@ -32,7 +32,7 @@ DEFAULTS: dict[str, Any] = {
 PLUGIN_KEYS = {"dataset": "datasets", "optimizer": "optimizers", "scheduler": "schedulers"}
 PLUGIN_LIST_KEYS = {"regularizers": "regularizers", "augmentations": "augmentations",
                     "callbacks": "callbacks", "loggers": "loggers"}
-MODEL_KEYS = {"hidden": list, "activation": str, "activation_params": dict}
+MODEL_KEYS = {"hidden": list, "activation": str, "activation_params": dict, "norm": (str, type(None))}
 LOSSES = ("auto", "softmax_cross_entropy", "binary_cross_entropy", "mse")
 
 
@@ -192,7 +192,8 @@ def validate(recipe: dict, where: str = "<recipe>") -> dict:
         if k not in MODEL_KEYS:
             raise RecipeError(f"{where}: key 'model.{k}' is unknown; expected: {', '.join(MODEL_KEYS)}")
         if not isinstance(v, MODEL_KEYS[k]):
-            raise RecipeError(f"{where}: key 'model.{k}': expected {MODEL_KEYS[k].__name__}, got {v!r}")
+            expected = "str or None" if k == "norm" else MODEL_KEYS[k].__name__
+            raise RecipeError(f"{where}: key 'model.{k}': expected {expected}, got {v!r}")
     hidden = model.setdefault("hidden", list(DEFAULTS["model"]["hidden"]))
     model.setdefault("activation", DEFAULTS["model"]["activation"])
     if not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden):

@@ -31,6 +31,9 @@ class Trainer:
         self.run_dir, self.recipe = run_dir, recipe or {}
         self.should_stop = False
         self.state = State()
+        for cb in self.callbacks:
+            if hasattr(cb, "setup"):
+                cb.setup(self)
 
     def fit(self) -> State:
         s, call = self.state, self.callbacks
@@ -69,6 +72,7 @@ class Trainer:
                 s.history.append(dict(s.metrics, epoch=s.epoch + 1, epoch_seconds=s.epoch_seconds[-1]))
                 call("on_epoch_end", self, s)
                 s.epoch += 1
+            call("on_train_end", self, s)
             s.metrics.update(self.evaluate("test"))
             call("on_fit_end", self, s)
         except BaseException as e:

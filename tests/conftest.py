@@ -23,8 +23,9 @@ def numerical_grad(f, x, eps=1e-6):
     return g
 
 
-def rel_error(a, b):
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+def grad_close(analytic, numeric, rtol=1e-5, atol=1e-8):
+    """np.allclose's rule: |a - n| <= atol + rtol |n| for every element (atol covers gradients near zero)."""
+    return np.allclose(analytic, numeric, rtol=rtol, atol=atol)
 
 
 @pytest.fixture

@@ -2,25 +2,25 @@
 import numpy as np
 import pytest
 
-from framework import (BinaryCrossEntropy, Dense, LeakyReLU, MeanSquaredError, ReLU, Sigmoid,
+from framework import (BatchNorm, BinaryCrossEntropy, Dense, Dropout, LeakyReLU, MeanSquaredError, ReLU, Sigmoid,
                        SoftmaxCrossEntropy, Tanh, build_mlp)
-from conftest import numerical_grad, rel_error
+from conftest import grad_close, numerical_grad
 
 rng = np.random.default_rng(0)
 
 
-def check_layer(layer, x, tol=1e-6):
+def check_layer(layer, x):
     """Check dL/dx and every dL/dparam for L = sum(forward(x) * R)."""
     R = rng.standard_normal(layer.forward(x.copy()).shape)
     loss = lambda: float(np.sum(layer.forward(x.copy()) * R))  # noqa: E731
     layer.forward(x.copy())
     dx = layer.backward(R.copy())
-    assert rel_error(dx, numerical_grad(loss, x)) < tol
+    assert grad_close(dx, numerical_grad(loss, x))
     for p in layer.params:
         layer.forward(x.copy())
         layer.backward(R.copy())
         analytic = p.grad.copy()
-        assert rel_error(analytic, numerical_grad(loss, p.value)) < tol, p.name
+        assert grad_close(analytic, numerical_grad(loss, p.value)), p.name
 
 
 def test_dense():
@@ -51,10 +51,10 @@ def test_activations_do_not_modify_their_input():
         assert np.array_equal(x, before)
 
 
-def check_loss(loss, z, y, tol=1e-6):
+def check_loss(loss, z, y):
     loss.forward(z, y)
     analytic = loss.backward().copy()
-    assert rel_error(analytic, numerical_grad(lambda: loss.forward(z, y), z)) < tol
+    assert grad_close(analytic, numerical_grad(lambda: loss.forward(z, y), z))
 
 
 def test_softmax_cross_entropy():
@@ -98,4 +98,64 @@ def test_whole_model(activation):
     model.backward(loss.backward())
     analytic = [p.grad.copy() for p in model.params]
     for p, a in zip(model.params, analytic):
-        assert rel_error(a, numerical_grad(f, p.value)) < 1e-5, p.name
+        assert grad_close(a, numerical_grad(f, p.value)), p.name
+
+
+class FixedRng:
+    """Stands in for a Generator so that every forward pass draws the same dropout mask."""
+
+    def __init__(self, u):
+        self.u = u
+
+    def random(self, shape, dtype=np.float64):
+        return self.u.reshape(shape).astype(dtype)
+
+
+def test_dropout():
+    x = rng.standard_normal((5, 8))
+    layer = Dropout(0.4, rng=FixedRng(rng.random(40)))
+    check_layer(layer, x)
+    y = layer.forward(x)
+    kept = y != 0
+    assert np.allclose(y[kept], x[kept] / 0.6) and 0 < kept.sum() < 40
+    layer.training = False
+    assert layer.forward(x) is x
+
+
+def test_dropout_keeps_expectation():
+    layer = Dropout(0.5, rng=np.random.default_rng(0))
+    y = layer.forward(np.ones((1000, 100), np.float32))
+    assert y.dtype == np.float32 and abs(y.mean() - 1.0) < 0.01 and abs((y == 0).mean() - 0.5) < 0.01
+
+
+def test_batchnorm():
+    layer = BatchNorm(4, dtype=np.float64)
+    layer.gamma.value[:] = rng.standard_normal(4)
+    layer.beta.value[:] = rng.standard_normal(4)
+    check_layer(layer, rng.standard_normal((6, 4)) * 3 + 1)
+
+
+def test_batchnorm_statistics_and_eval_mode():
+    layer = BatchNorm(3, momentum=0.5, dtype=np.float64)
+    x = rng.standard_normal((50, 3)) * 2 + 5
+    y = layer.forward(x)
+    assert np.allclose(y.mean(axis=0), 0, atol=1e-10) and np.allclose(y.std(axis=0), 1, atol=1e-3)
+    assert np.allclose(layer.running_mean, 0.5 * x.mean(axis=0))
+    assert np.allclose(layer.running_var, 0.5 + 0.5 * x.var(axis=0, ddof=1))
+    layer.training = False
+    expected = (x - layer.running_mean) / np.sqrt(layer.running_var + layer.eps)
+    assert np.allclose(layer.forward(x), expected)
+
+
+def test_whole_model_with_batchnorm():
+    model = build_mlp(6, 3, [5, 4], "relu", rng=np.random.default_rng(2), dtype=np.float64, norm="batch")
+    assert [type(layer).__name__ for layer in model.layers] == ["Dense", "BatchNorm", "ReLU", "Dense", "BatchNorm",
+                                                                 "ReLU", "Dense"]
+    loss = SoftmaxCrossEntropy()
+    x, y = rng.standard_normal((8, 6)), rng.integers(0, 3, 8)
+    f = lambda: loss.forward(model.forward(x), y)  # noqa: E731
+    f()
+    model.backward(loss.backward())
+    for p, a in zip(model.params, [p.grad.copy() for p in model.params]):
+        assert grad_close(a, numerical_grad(f, p.value)), p.name
+    assert set(model.state_dict()) >= {"bn0.running_mean", "bn1.running_var", "dense0.W", "bn0.gamma"}

@@ -41,7 +41,7 @@ def test_event_order():
     names = [e for _, e, _, _ in rec.log]
     batch = ["on_batch_begin", "on_loss", "on_backward_end", "on_step_end", "on_batch_end"]
     epoch = ["on_epoch_begin", *batch, *batch, "on_validation_end", "on_epoch_end"]
-    assert names == ["on_fit_begin", *epoch, *epoch, "on_fit_end"]
+    assert names == ["on_fit_begin", *epoch, *epoch, "on_train_end", "on_fit_end"]
     ends = [(ep, st) for _, e, ep, st in rec.log if e == "on_epoch_end"]
     assert ends == [(0, 2), (1, 4)]
 

@@ -1,0 +1,102 @@
+"""Regularizers: penalty gradients by finite differences, dropout wiring, max-norm, early stopping."""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from framework import Dropout, SoftmaxCrossEntropy, State, build_mlp, registry
+from conftest import grad_close, numerical_grad
+from test_trainer import make_trainer
+
+
+def penalised_grad_check(name, **kw):
+    rng = np.random.default_rng(0)
+    model = build_mlp(5, 3, [4], "tanh", rng=rng, dtype=np.float64)
+    for p in model.params:
+        p.value[...] = rng.standard_normal(p.value.shape)  # biases non-zero, |w| away from 0 for L1
+        p.value[np.abs(p.value) < 0.05] = 0.3
+    reg = registry.get("regularizers", name)(**kw)
+    trainer = SimpleNamespace(model=model)
+    reg.setup(trainer)
+    loss = SoftmaxCrossEntropy()
+    x, y = rng.standard_normal((7, 5)), rng.integers(0, 3, 7)
+
+    def total():
+        s = State(loss=loss.forward(model.forward(x), y))
+        reg.on_loss(trainer, s)
+        return s.loss
+
+    total()
+    model.backward(loss.backward())
+    reg.on_backward_end(trainer, State())
+    for p in model.params:
+        assert grad_close(p.grad.copy(), numerical_grad(total, p.value)), p.name
+    return model, reg, total
+
+
+@pytest.mark.parametrize("name", ["l2", "l1"])
+@pytest.mark.parametrize("include_bias", [False, True])
+def test_penalty_gradients(name, include_bias):
+    penalised_grad_check(name, lam=0.1, include_bias=include_bias)
+
+
+def test_l2_value_and_bias_exclusion():
+    model, reg, total = penalised_grad_check("l2", lam=0.2)
+    loss_only = penalised_grad_check("l2", lam=0.0)[2]()
+    weights = [p.value for p in model.params if p.decay]
+    assert total() - loss_only == pytest.approx(0.1 * sum(float((w ** 2).sum()) for w in weights))
+    assert [p.name for p in reg.params] == ["dense0.W", "dense1.W"]
+
+
+def test_dropout_inserted_after_hidden_activations_only():
+    t = make_trainer([registry.get("regularizers", "dropout")(rate=0.3, input_rate=0.1)])
+    kinds = [type(layer).__name__ for layer in t.model.layers]
+    assert kinds == ["Dropout", "Dense", "ReLU", "Dropout", "Dense"]
+    assert t.model.layers[3].rate == 0.3 and t.model.layers[3].rng is t.rng
+    t.fit()
+    t.model.eval()
+    x = t.data.x_test
+    assert np.array_equal(t.model.forward(x), t.model.forward(x))  # eval mode: no dropout
+    t.model.train()
+    assert not np.array_equal(t.model.forward(x), t.model.forward(x))
+
+
+def test_max_norm_caps_each_unit():
+    t = make_trainer([registry.get("regularizers", "max_norm")(max_norm=0.5)], epochs=2)
+    w = t.model.params[0].value
+    w[:, 0] *= 0.01  # this column stays under the cap and must not be scaled up
+    t.fit()
+    for p in t.model.params:
+        if p.decay:
+            assert np.all(np.linalg.norm(p.value, axis=0) <= 0.5 + 1e-6)
+    norms = np.linalg.norm(t.model.params[0].value, axis=0)
+    assert np.isclose(norms.max(), 0.5, atol=1e-6)
+
+
+def test_early_stopping_stops_and_restores_best():
+    es = registry.get("regularizers", "early_stopping")(monitor="val_loss", patience=2)
+    seq = iter([1.0, 0.5, 0.7, 0.8, 0.4])
+    saved = {}
+
+    class FakeVal:
+        order = 80
+
+        def on_validation_end(self, trainer, state):
+            state.metrics["val_loss"] = next(seq)
+            saved[state.epoch] = trainer.model.params[0].value.copy()
+
+    t = make_trainer([FakeVal(), es], epochs=5)
+    s = t.fit()
+    assert len(s.history) == 4 and es.best == 0.5 and es.best_epoch == 1
+    assert np.array_equal(t.model.params[0].value, saved[1])
+
+
+def test_early_stopping_bad_metric():
+    es = registry.get("regularizers", "early_stopping")(monitor="val_acc")
+    with pytest.raises(ValueError, match="'val_acc' not found; available: .*val_accuracy"):
+        make_trainer([es]).fit()
+
+
+def test_dropout_layer_has_no_effect_at_rate_zero():
+    x = np.ones((2, 3))
+    assert Dropout(0.0).forward(x) is x
