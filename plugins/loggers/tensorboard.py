@@ -1,13 +1,28 @@
 """TensorBoard logging through tensorboardX: one event file per run, written into the run directory."""
 from __future__ import annotations
 
+import numpy as np
+
 from framework import Callback
+from framework.png import encode_png
+
+
+def image_grid(images: np.ndarray, cols: int = 8, pad: int = 2) -> np.ndarray:
+    """Tile (N, H, W) images, clipped to [0, 1], into one (rows*(H+pad)+pad, cols*(W+pad)+pad) picture."""
+    n, h, w = images.shape
+    rows = -(-n // cols)
+    grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), 0.5, np.float32)
+    for i, img in enumerate(np.clip(images, 0, 1)):
+        r, c = divmod(i, cols)
+        grid[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = img
+    return grid
 
 
 class TensorBoardLogger(Callback):
     """Per epoch: train/val loss and metrics, learning rate, epoch time. Every `every_n_steps` steps: the
     batch loss. At the end: test metrics. Tags are grouped as loss/*, accuracy/*, ... so train and val share
-    a chart."""
+    a chart. For image data, once per run: a grid of the first training batch as the network saw it (after
+    augmentation)."""
 
     order = 200
 
@@ -22,6 +37,21 @@ class TensorBoardLogger(Callback):
             raise ValueError("tensorboard logger: no run directory; give the logger a `logdir` parameter "
                              "or run through `python -m framework.run`")
         self.writer = SummaryWriter(logdir=logdir, flush_secs=10)
+        self.image_logged = trainer.data.image_shape is None
+
+    def on_loss(self, trainer, state):
+        if not self.image_logged:  # augmentations (order 10) have run on this batch by now
+            images = state.batch.x[:64].reshape(-1, *trainer.data.image_shape)
+            self.add_image("train/batch_images", image_grid(images), state.step)
+            self.image_logged = True
+
+    def add_image(self, tag, image, step):
+        """Write a greyscale image summary; encoded here, so tensorboardX needs no imaging library."""
+        from tensorboardX.proto.summary_pb2 import Summary
+
+        h, w = image.shape
+        img = Summary.Image(height=h, width=w, colorspace=1, encoded_image_string=encode_png(image))
+        self.writer._get_file_writer().add_summary(Summary(value=[Summary.Value(tag=tag, image=img)]), step)
 
     def on_batch_end(self, trainer, state):
         if self.every_n_steps and state.step % self.every_n_steps == 0:
