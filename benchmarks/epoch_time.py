@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from framework import SoftmaxCrossEntropy, Trainer, build_mlp, registry
+from framework.malloc import tune_malloc
 
 SIZES = [784, 256, 128, 10]
 BATCH, LR = 128, 1e-3
@@ -132,6 +133,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5)
     args = p.parse_args()
+    print(f"malloc tuning (framework.malloc) for every method: {tune_malloc()}")
     data = registry.get("datasets", "mnist")()
     x, y = data.x_train, data.y_train
     methods = {"framework": lambda s: framework_epoch(data, s), "handwritten": lambda s: handwritten_epoch(x, y, s)}

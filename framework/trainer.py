@@ -8,6 +8,7 @@ import numpy as np
 from .callbacks import Batch, CallbackList, State
 from .data import Dataset
 from .losses import Loss
+from .malloc import tune_malloc
 from .model import Sequential
 from .optim import Optimizer
 
@@ -36,6 +37,7 @@ class Trainer:
                 cb.setup(self)
 
     def fit(self) -> State:
+        tune_malloc()
         s, call = self.state, self.callbacks
         x, y = self.data.x_train, self.data.y_train
         try:

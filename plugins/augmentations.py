@@ -8,23 +8,51 @@ from framework.augment import Augmentation
 
 
 def bilinear(images: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """Sample images (B, H, W) at fractional source coordinates ys, xs (B, H, W), zeros outside."""
+    """Sample images (B, H, W) at fractional source coordinates ys, xs (B, H, W), zeros outside.
+
+    Works on a copy with a one-pixel zero border, so the four neighbours of any clipped coordinate exist.
+    """
     b, h, w = images.shape
-    padded = np.zeros((b, h + 2, w + 2), images.dtype)
+    wp = w + 2
+    padded = np.zeros((b, h + 2, wp), images.dtype)
     padded[:, 1:-1, 1:-1] = images
     flat = padded.reshape(-1)
-    ys = np.clip(ys + 1, 0, h + 1).astype(images.dtype, copy=False)  # +1: coordinates in the padded image
-    xs = np.clip(xs + 1, 0, w + 1).astype(images.dtype, copy=False)
-    y0, x0 = np.floor(ys), np.floor(xs)
-    wy, wx = ys - y0, xs - x0
-    y0 = y0.astype(np.intp)
-    x0 = x0.astype(np.intp)
-    y1, x1 = np.minimum(y0 + 1, h + 1), np.minimum(x0 + 1, w + 1)
-    base = (np.arange(b) * (h + 2) * (w + 2))[:, None, None]
-    r0, r1 = base + y0 * (w + 2), base + y1 * (w + 2)
-    top = flat[r0 + x0] * (1 - wx) + flat[r0 + x1] * wx
-    bottom = flat[r1 + x0] * (1 - wx) + flat[r1 + x1] * wx
-    return top * (1 - wy) + bottom * wy
+    ys = np.clip(ys, -1, h).astype(images.dtype, copy=False)  # far outside reads the zero border
+    xs = np.clip(xs, -1, w).astype(images.dtype, copy=False)
+    y0 = np.floor(np.clip(ys, -1, h - 0.5))  # at the far border: y0 = h-1, weight 1 on the border pixel
+    x0 = np.floor(np.clip(xs, -1, w - 0.5))
+    ys -= y0  # now the fractional weights
+    xs -= x0
+    y0 *= wp
+    y0 += x0
+    i00 = y0.astype(np.intp)
+    i00 += (np.arange(b) * (h + 2) * wp + wp + 1)[:, None, None]  # image offset, +1 row and column of border
+    top, right = flat.take(i00), flat.take(i00 + 1)
+    right -= top
+    right *= xs
+    top += right
+    i00 += wp
+    bottom, right = flat.take(i00), flat.take(i00 + 1)
+    right -= bottom
+    right *= xs
+    bottom += right
+    bottom -= top
+    bottom *= ys
+    top += bottom
+    return top
+
+
+def gaussian(rng: np.random.Generator, shape, dtype) -> np.ndarray:
+    """Standard normal samples by the Box-Muller transform on float32 uniforms: exact in distribution, and
+    about three times faster here than Generator.standard_normal for float32."""
+    n = int(np.prod(shape))
+    u = rng.random((2, (n + 1) // 2), dtype=np.float32)
+    radius = np.sqrt(-2 * np.log1p(-u[0]))  # log1p(-u) is finite: u < 1
+    angle = u[1] * np.float32(2 * np.pi)
+    out = np.empty(2 * len(radius), np.float32)
+    np.multiply(radius, np.cos(angle), out=out[: len(radius)])
+    np.multiply(radius, np.sin(angle), out=out[len(radius):])
+    return out[:n].reshape(shape).astype(dtype, copy=False)
 
 
 def _grid(shape, dtype):
@@ -47,9 +75,8 @@ class Shift(Augmentation):
         padded = np.zeros((b, h + 2 * k, w + 2 * k), x.dtype)
         padded[:, k:k + h, k:k + w] = x
         dy, dx = rng.integers(0, 2 * k + 1, size=(2, b))
-        rows = dy[:, None, None] + np.arange(h)[None, :, None]
-        cols = dx[:, None, None] + np.arange(w)[None, None, :]
-        return padded[np.arange(b)[:, None, None], rows, cols]
+        windows = np.lib.stride_tricks.sliding_window_view(padded, (h, w), axis=(1, 2))  # (B, 2k+1, 2k+1, H, W)
+        return windows[np.arange(b), dy, dx]
 
 
 class Affine(Augmentation):
@@ -102,9 +129,10 @@ class Elastic(Augmentation):
     def transform(self, x, rng):
         b, h, w = x.shape
         kh, kw = self._kernel(h, x.dtype), self._kernel(w, x.dtype)
-        field = rng.random((2, b, h, w), dtype=np.float32).astype(x.dtype, copy=False) * 2 - 1
-        field = kh @ field @ kw.T
-        field *= self.alpha
+        field = rng.random((2 * b * h, w), dtype=np.float32).astype(x.dtype, copy=False)
+        field -= 0.5
+        field = field @ (kw.T * (2 * self.alpha))  # smooth along W (and scale to [-1, 1] * alpha): one GEMM
+        field = np.matmul(kh, field.reshape(2 * b, h, w)).reshape(2, b, h, w)  # smooth along H
         r, c = _grid((h, w), x.dtype)
         return bilinear(x, r + field[0], c + field[1])
 
@@ -121,7 +149,9 @@ class Noise(Augmentation):
         self.std, self.clip_min, self.clip_max = std, clip_min, clip_max
 
     def transform(self, x, rng):
-        out = x + rng.standard_normal(x.shape, dtype=np.float32).astype(x.dtype, copy=False) * x.dtype.type(self.std)
+        out = gaussian(rng, x.shape, x.dtype)
+        out *= x.dtype.type(self.std)
+        out += x
         if self.clip_min is not None or self.clip_max is not None:
             np.clip(out, self.clip_min, self.clip_max, out=out)
         return out

@@ -1,0 +1,58 @@
+"""Cost of the augmentations: MNIST epoch time (default model, batch 128) without and with all five together,
+interleaved in one process, plus each one's time per batch.
+
+    python benchmarks/augment_cost.py [--rounds 3]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+
+from framework import registry
+from framework.malloc import tune_malloc
+from framework.build import build
+from framework.recipe import validate
+
+ALL = ["shift", "affine", "elastic", "noise", "cutout"]
+
+
+def epoch_seconds(data, augmentations, seed):
+    recipe = validate({"dataset": "mnist", "model": {"hidden": [512, 256]}, "augmentations": augmentations,
+                       "loggers": [], "epochs": 1, "seed": seed})
+    trainer = build(recipe, data=data)
+    trainer.fit()
+    return trainer.state.epoch_seconds[0]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=3)
+    args = p.parse_args()
+    print(f"malloc tuning (framework.malloc) for every method: {tune_malloc()}")
+    data = registry.get("datasets", "mnist")()
+    print(f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}, MNIST 784-512-256-10, batch 128, float32")
+    rng = np.random.default_rng(0)
+    batch = data.x_train[:128].reshape(128, 28, 28)
+    print(f"{'augmentation':<12} {'ms/batch':>9}")
+    for name in ALL:
+        aug = registry.get("augmentations", name)()
+        aug.transform(batch, rng)
+        t0 = time.perf_counter()
+        for _ in range(50):
+            aug.transform(batch, rng)
+        print(f"{name:<12} {(time.perf_counter() - t0) / 50 * 1e3:>9.2f}")
+    base, full = [], []
+    for r in range(args.rounds):
+        base.append(epoch_seconds(data, [], r))
+        full.append(epoch_seconds(data, ALL, r))
+    b, f = statistics.median(base), statistics.median(full)
+    print(f"epoch without augmentation: {b:.2f} s; with all five: {f:.2f} s (medians of {args.rounds})")
+    print(f"augmentation cost: {100 * (f - b) / b:.1f} % of an epoch (target <= 30 %)")
+
+
+if __name__ == "__main__":
+    main()
