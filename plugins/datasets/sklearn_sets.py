@@ -26,3 +26,42 @@ def digits(test_size: float = 0.2, val_size: float = 0.1, split_seed: int = 0) -
     d = load_digits()
     return _split("digits", d.data / 16.0, d.target.astype(np.int64), "multiclass", 10, test_size, val_size,
                   split_seed, image_shape=(8, 8), standardize=False)
+
+
+def breast_cancer(test_size: float = 0.2, val_size: float = 0.1, split_seed: int = 0) -> Dataset:
+    """Wisconsin breast cancer (569 tumours, 30 features): binary, malignant (0) or benign (1)."""
+    from sklearn.datasets import load_breast_cancer
+
+    d = load_breast_cancer()
+    return _split("breast_cancer", d.data, d.target.astype(np.float32), "binary", 2, test_size, val_size,
+                  split_seed)
+
+
+def diabetes(test_size: float = 0.2, val_size: float = 0.1, split_seed: int = 0) -> Dataset:
+    """Diabetes progression (442 patients, 10 features): regression. The target is standardised with the
+    training split's mean and standard deviation, so RMSE is in standard deviations (R^2 is unchanged)."""
+    from sklearn.datasets import load_diabetes
+
+    d = load_diabetes()
+    data = _split("diabetes", d.data, d.target.astype(np.float64), "regression", None, test_size, val_size,
+                  split_seed)
+    mu, sd = data.y_train.mean(), data.y_train.std()
+    for s in ("train", "val", "test"):
+        setattr(data, f"y_{s}", ((getattr(data, f"y_{s}") - mu) / sd).astype(np.float32))
+    return data
+
+
+def iris(test_size: float = 0.2, val_size: float = 0.1, split_seed: int = 0) -> Dataset:
+    """Fisher's iris (150 flowers, 4 features, 3 classes)."""
+    from sklearn.datasets import load_iris
+
+    d = load_iris()
+    return _split("iris", d.data, d.target.astype(np.int64), "multiclass", 3, test_size, val_size, split_seed)
+
+
+def wine(test_size: float = 0.2, val_size: float = 0.1, split_seed: int = 0) -> Dataset:
+    """Wine recognition (178 wines, 13 chemical features, 3 cultivars)."""
+    from sklearn.datasets import load_wine
+
+    d = load_wine()
+    return _split("wine", d.data, d.target.astype(np.int64), "multiclass", 3, test_size, val_size, split_seed)
