@@ -1,14 +1,17 @@
 """`python -m framework.run RECIPE [--set KEY=VALUE ...] [--logdir DIR] [--name NAME]`: train one recipe.
+`python -m framework.run --resume RUN_DIR`: continue a run from its last checkpoint.
 
 Writes <logdir>/<recipe stem>/<run name>/ with TensorBoard events, recipe.json and summary.json.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
+from . import checkpoint as ckpt
 from . import recipe as rcp
 from .build import build
 from .data import DataError
@@ -17,13 +20,19 @@ from .io import atomic_write_json, unique_dir
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m framework.run", description="Train the network a recipe describes.")
-    p.add_argument("recipe", help="recipe file, e.g. recipes/mnist_adam.py")
+    p.add_argument("recipe", nargs="?", help="recipe file, e.g. recipes/mnist_adam.py")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoints/last.npz")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a recipe key, value read as a Python literal (repeatable), "
                         "e.g. --set optimizer.lr=0.01 --set model.hidden=[512,256]")
     p.add_argument("--logdir", default="logs", help="parent folder of run directories (default: logs)")
     p.add_argument("--name", default=None, help="run name (default: date and time); never overwrites a run")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if (args.recipe is None) == (args.resume is None):
+        p.error("give a RECIPE to start a run, or --resume RUN_DIR to continue one")
+    if args.resume and (args.overrides or args.name):
+        p.error("--resume continues a run as it was recorded: --set and --name do not apply")
+    return args
 
 
 def resolve(recipe_path: str, overrides: list[str]) -> dict:
@@ -51,19 +60,45 @@ def summary_of(trainer, status: str, started: float) -> dict:
     }
 
 
+def load_run(run_dir: str | Path, which: str = "last", weights_only: bool = False):
+    """Rebuild the trainer of a recorded run and restore it from checkpoints/<which>.npz."""
+    run_dir = Path(run_dir)
+    recipe_file = run_dir / "recipe.json"
+    try:
+        recipe = json.loads(recipe_file.read_text())
+    except (OSError, ValueError) as e:
+        raise rcp.RecipeError(f"{recipe_file}: cannot read the run's recipe ({e})") from None
+    trainer = build(rcp.validate(recipe, str(recipe_file)), where=str(recipe_file), run_dir=str(run_dir))
+    path = ckpt.checkpoint_dir(run_dir) / f"{which}.npz"
+    if not path.is_file():
+        raise rcp.RecipeError(f"{path}: no checkpoint (add the 'checkpoint' callback to the recipe to save them)")
+    try:
+        ckpt.load(trainer, path, weights_only=weights_only)
+    except ValueError as e:
+        raise rcp.RecipeError(str(e)) from None
+    return trainer
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     started = time.time()
     try:
-        recipe = resolve(args.recipe, args.overrides)
-        trainer = build(recipe, where=args.recipe)
+        if args.resume:
+            trainer = load_run(args.resume)
+            run_dir = Path(args.resume)
+        else:
+            recipe = resolve(args.recipe, args.overrides)
+            trainer = build(recipe, where=args.recipe)
     except (rcp.RecipeError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    name = args.name or time.strftime("%Y-%m-%d_%H-%M-%S")
-    run_dir = unique_dir(Path(args.logdir) / Path(args.recipe).stem, name)
-    trainer.run_dir = str(run_dir)
-    atomic_write_json(run_dir / "recipe.json", recipe)
+    if not args.resume:
+        name = args.name or time.strftime("%Y-%m-%d_%H-%M-%S")
+        run_dir = unique_dir(Path(args.logdir) / Path(args.recipe).stem, name)
+        trainer.run_dir = str(run_dir)
+        atomic_write_json(run_dir / "recipe.json", recipe)
+    else:
+        print(f"resuming {run_dir} after epoch {trainer.state.epoch} of {trainer.epochs}")
     try:
         trainer.fit()
     except KeyboardInterrupt:
@@ -79,7 +114,7 @@ def main(argv=None) -> int:
     print(f"run directory: {run_dir}")
     print("final: " + "  ".join(f"{k} {v:.4f}" for k, v in summary["final"].items()))
     print(f"training time: {summary['train_seconds']:.1f} s over {summary['epochs_completed']} epochs")
-    print(f"view it: tensorboard --logdir {args.logdir}")
+    print(f"view it: tensorboard --logdir {run_dir.parent.parent if args.resume else args.logdir}")
     return 0
 
 

@@ -7,7 +7,7 @@ recipe = {
     "scheduler": "cosine",
     "regularizers": [],
     "augmentations": [],
-    "callbacks": [],
+    "callbacks": ["checkpoint"],
     "loggers": ["progress", "tensorboard"],
     "epochs": 15,
     "batch_size": 128,

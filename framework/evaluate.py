@@ -1,0 +1,55 @@
+"""`python -m framework.evaluate RUN_DIR [--checkpoint last|best]`: reload a run's checkpoint and print its
+test metrics, and a confusion matrix for classification."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from .data import DataError
+from .recipe import RecipeError
+from .run import load_run
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> np.ndarray:
+    """counts[i, j]: examples of true class i predicted as j."""
+    return np.bincount(y_true * n + y_pred, minlength=n * n).reshape(n, n)
+
+
+def format_confusion(cm: np.ndarray) -> str:
+    w = max(5, len(str(cm.max())) + 1)
+    lines = ["true \\ predicted".ljust(17) + "".join(f"{j:>{w}}" for j in range(len(cm)))]
+    lines += [f"{i:>16} " + "".join(f"{v:>{w}}" for v in row) for i, row in enumerate(cm)]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m framework.evaluate", description=__doc__.splitlines()[0])
+    p.add_argument("run_dir")
+    p.add_argument("--checkpoint", choices=("last", "best"), default="last")
+    p.add_argument("--split", choices=("test", "val"), default="test")
+    args = p.parse_args(argv)
+    try:
+        trainer = load_run(args.run_dir, args.checkpoint, weights_only=True)
+    except (RecipeError, DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    metrics = trainer.evaluate(args.split)
+    print(f"{args.run_dir} ({args.checkpoint} checkpoint), {args.split} split:")
+    for k, v in metrics.items():
+        print(f"  {k:<16} {v:.4f}")
+    if trainer.loss_fn.task != "regression":
+        x, y = trainer.data.split(args.split)
+        z = trainer.predict(x)
+        if trainer.loss_fn.task == "multiclass":
+            pred, n = z.argmax(axis=1), z.shape[1]
+        else:
+            pred, n = (z[:, 0] > 0).astype(np.int64), 2
+        print("confusion matrix:")
+        print(format_confusion(confusion_matrix(y.astype(np.int64), pred, n)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
