@@ -22,9 +22,11 @@ def test_end_to_end_mnist_subset(tmp_path, repo_root):
     run_dir = tmp_path / "logs" / "mnist_adam" / "e2e"
     assert f"run directory: {run_dir.relative_to(tmp_path)}" in out.stdout or str(run_dir) in out.stdout
     assert "epoch   2/2" in out.stdout and "tensorboard --logdir" in out.stdout
-    assert sorted(p.name for p in run_dir.iterdir() if not p.name.startswith("events.")) == ["recipe.json",
-                                                                                            "summary.json"]
-    assert not [p for p in run_dir.iterdir() if p.is_dir()]  # one writer, no stray subdirectories
+    names = sorted(p.name for p in run_dir.iterdir() if not p.name.startswith("events."))
+    assert names == ["checkpoints", "recipe.json", "summary.json"]
+    # one writer: a single event file, and none in subdirectories (TensorBoard would show them as runs)
+    assert [p.parent for p in run_dir.rglob("events.out.tfevents.*")] == [run_dir]
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["best.npz", "last.npz"]
 
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "completed" and len(summary["epoch_seconds"]) == 2
