@@ -1,0 +1,275 @@
+"""`python -m framework.compare COMPARISON [--seeds N] [--workers N] [--set KEY=VALUE ...] [--logdir DIR]`
+
+A comparison file defines `comparison = {"base": RECIPE, "variants": {NAME: CHANGES, ...}, ...}`: each
+variant is the base recipe with a small explicit diff (the same dotted keys as `derive` and `--set`). Every
+(variant, seed) pair trains in its own directory under <logdir>/<comparison stem>/, so TensorBoard overlays
+them, in worker processes that share the cores. Finished runs are reused when re-run. The table of results
+goes to results.csv and results.md beside the runs.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import io
+import json
+import math
+import os
+import runpy
+import statistics
+import sys
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from . import recipe as rcp
+from .io import atomic_write_bytes, atomic_write_json
+
+BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+COMPARISON_KEYS = {"base", "variants", "baseline", "seeds", "set", "description"}
+
+
+class ComparisonError(rcp.RecipeError):
+    """A problem in a comparison file; the message names the file and the key."""
+
+
+def load_comparison(path: str | os.PathLike) -> dict[str, Any]:
+    """Execute a comparison file and check its `comparison` dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise ComparisonError(f"{path}: comparison file not found")
+    try:
+        ns = runpy.run_path(str(path), run_name="__comparison__")
+    except SyntaxError as e:
+        raise ComparisonError(f"{path}:{e.lineno}: syntax error: {e.msg}") from None
+    except Exception as e:
+        raise ComparisonError(f"{path}: error while executing: {type(e).__name__}: {e}") from None
+    c = ns.get("comparison")
+    if not isinstance(c, dict):
+        raise ComparisonError(f"{path}: expected a top-level variable `comparison` holding a dict")
+    unknown = set(c) - COMPARISON_KEYS
+    if unknown:
+        raise ComparisonError(f"{path}: unknown key {sorted(unknown)[0]!r}; expected: {', '.join(sorted(COMPARISON_KEYS))}")
+    if not isinstance(c.get("variants"), dict) or not c["variants"]:
+        raise ComparisonError(f"{path}: key 'variants': expected a non-empty dict of name -> changes")
+    for name, changes in c["variants"].items():
+        if not isinstance(name, str) or not name or "/" in name or not isinstance(changes, dict):
+            raise ComparisonError(f"{path}: key 'variants.{name}': expected a name without '/' mapped to a dict "
+                                  f"of changes")
+    c.setdefault("baseline", next(iter(c["variants"])))
+    if c["baseline"] not in c["variants"]:
+        raise ComparisonError(f"{path}: key 'baseline': {c['baseline']!r} is not a variant")
+    if not isinstance(c.get("seeds", 1), int) or c.get("seeds", 1) < 1:
+        raise ComparisonError(f"{path}: key 'seeds': expected a positive integer")
+    base = c.get("base")
+    if not isinstance(base, str):
+        raise ComparisonError(f"{path}: key 'base': expected the path of a recipe file")
+    c["base_path"] = str((path.parent / base) if not Path(base).is_absolute() else Path(base))
+    return c
+
+
+def variant_recipes(c: dict, overrides: list[str], where: str) -> dict[str, dict]:
+    """The validated recipe of every variant: base, then the comparison's `set`, the variant, --set."""
+    base = rcp.load_raw(c["base_path"])
+    for key, value in (c.get("set") or {}).items():
+        rcp.set_path(base, key, value, where=f"{where}: set")
+    out = {}
+    for name, changes in c["variants"].items():
+        r = copy.deepcopy(base)
+        for key, value in changes.items():
+            rcp.set_path(r, key, value, where=f"{where}: variant {name!r}")
+        for text in overrides:
+            key, value = rcp.parse_override(text)
+            rcp.set_path(r, key, value, where=f"--set {text}")
+        out[name] = rcp.validate(r, f"{where}: variant {name!r}")
+    return out
+
+
+def run_one(recipe: dict, run_dir: str) -> dict:
+    """Train one run into run_dir (worker process). Returns its summary; a failure is recorded, not raised."""
+    from .build import build
+    from .run import summary_of
+
+    run_dir_p = Path(run_dir)
+    run_dir_p.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    trainer = None
+    try:
+        trainer = build(recipe, where=str(run_dir_p / "recipe.json"), run_dir=run_dir)
+        atomic_write_json(run_dir_p / "recipe.json", recipe)
+        trainer.fit()
+        summary = summary_of(trainer, "completed", started)
+    except Exception as e:  # reported in the table; the other runs go on
+        summary = summary_of(trainer, "failed", started) if trainer is not None else {"status": "failed"}
+        summary["error"] = f"{type(e).__name__}: {e}"
+        summary["traceback"] = traceback.format_exc()
+    atomic_write_json(run_dir_p / "summary.json", summary)
+    return summary
+
+
+def _finished(run_dir: Path, recipe: dict) -> dict | None:
+    """The summary of a completed earlier run of exactly this recipe, else None."""
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text())
+        same = json.loads((run_dir / "recipe.json").read_text()) == json.loads(json.dumps(recipe))
+    except (OSError, ValueError):
+        return None
+    return summary if same and summary.get("status") == "completed" else None
+
+
+def _worker_init(threads: int) -> None:
+    try:  # also caps pools that exist already (BLAS reads the environment variables only at load time)
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(threads)
+    except ImportError:
+        pass
+
+
+def run_all(tasks: list[tuple[str, int, dict, Path]], workers: int, log=print) -> dict[tuple[str, int], dict]:
+    """Run (variant, seed, recipe, run_dir) tasks on `workers` processes; BLAS threads split between them."""
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    results: dict[tuple[str, int], dict] = {}
+    if not tasks:
+        return results
+    saved = {v: os.environ.get(v) for v in BLAS_VARS}
+    os.environ.update({v: str(threads) for v in BLAS_VARS})
+    try:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
+                                 initargs=(threads,)) as pool:
+            futures = {pool.submit(run_one, recipe, str(run_dir)): (name, seed) for name, seed, recipe, run_dir in tasks}
+            for fut in as_completed(futures):
+                name, seed = futures[fut]
+                try:
+                    summary = fut.result()
+                except Exception as e:  # the worker process itself died
+                    summary = {"status": "failed", "error": f"worker died: {type(e).__name__}: {e}"}
+                results[name, seed] = summary
+                status = summary.get("status")
+                detail = _headline(summary) if status == "completed" else summary.get("error")
+                log(f"  {name} seed {seed}: {status}  {detail}")
+    finally:
+        for v, old in saved.items():
+            if old is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = old
+    return results
+
+
+def _headline(summary: dict) -> str:
+    final = summary.get("final", {})
+    key = "test_accuracy" if "test_accuracy" in final else "test_r2"
+    return f"{key} {final.get(key, float('nan')):.4f}, {summary.get('train_seconds', 0):.1f} s"
+
+
+def _mean_sd(values: list[float]) -> tuple[float, float]:
+    values = [v for v in values if v is not None and not math.isnan(v)]
+    if not values:
+        return math.nan, math.nan
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def table(c: dict, results: dict[tuple[str, int], dict], seeds: list[int]) -> list[dict[str, Any]]:
+    """One row per variant: mean and spread over seeds, and the change against the baseline."""
+    rows = []
+    for name in c["variants"]:
+        runs = [results.get((name, s), {}) for s in seeds]
+        done = [r for r in runs if r.get("status") == "completed"]
+        final = [r["final"] for r in done]
+        metric = "test_accuracy" if final and "test_accuracy" in final[0] else "test_r2"
+        acc_m, acc_s = _mean_sd([f.get(metric, math.nan) for f in final])
+        loss_m, _ = _mean_sd([f.get("test_loss", math.nan) for f in final])
+        epoch_m, _ = _mean_sd([statistics.fmean(r["epoch_seconds"]) for r in done if r.get("epoch_seconds")])
+        train_m, _ = _mean_sd([r["train_seconds"] for r in done])
+        errors = [r.get("error") for r in runs if r.get("status") != "completed"]
+        rows.append({"variant": name, "runs": len(done), "failed": len(runs) - len(done), "metric": metric,
+                     "metric_mean": acc_m, "metric_sd": acc_s, "test_loss": loss_m, "epoch_seconds": epoch_m,
+                     "train_seconds": train_m, "error": errors[0] if errors else ""})
+    base = next(r for r in rows if r["variant"] == c["baseline"])
+    for r in rows:
+        r["delta_vs_baseline"] = r["metric_mean"] - base["metric_mean"]
+        r["time_vs_baseline"] = r["train_seconds"] / base["train_seconds"] if base["train_seconds"] else math.nan
+    return rows
+
+
+CSV_FIELDS = ["variant", "runs", "failed", "metric", "metric_mean", "metric_sd", "test_loss", "epoch_seconds",
+              "train_seconds", "delta_vs_baseline", "time_vs_baseline", "error"]
+
+
+def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], command: str) -> None:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, CSV_FIELDS, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: (f"{r[k]:.6g}" if isinstance(r[k], float) else r[k]) for k in CSV_FIELDS})
+    atomic_write_bytes(out_dir / "results.csv", buf.getvalue().encode())
+    metric = rows[0]["metric"].replace("test_", "test ")
+    pct = rows[0]["metric"] == "test_accuracy"
+    fmt = (lambda v: f"{100 * v:.2f}") if pct else (lambda v: f"{v:.4f}")
+    unit = " (%)" if pct else ""
+    lines = [f"# {out_dir.name}", "", c.get("description", "").strip(), "",
+             f"Command: `{command}`; seeds {seeds}; baseline `{c['baseline']}`; machine: {os.cpu_count()} cores; "
+             f"date: {time.strftime('%Y-%m-%d')}.", "",
+             f"| variant | {metric}{unit}, mean ± sd | change{unit} | test loss | s/epoch | train s | time × |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        if not r["runs"]:
+            lines.append(f"| {r['variant']} | failed: {r['error']} | | | | | |")
+            continue
+        sign = "+" if r["delta_vs_baseline"] >= 0 else "−"
+        delta = fmt(abs(r["delta_vs_baseline"]))
+        lines.append(f"| {r['variant']} | {fmt(r['metric_mean'])} ± {fmt(r['metric_sd'])} | {sign}{delta} | "
+                     f"{r['test_loss']:.4f} | {r['epoch_seconds']:.2f} | {r['train_seconds']:.1f} | "
+                     f"{r['time_vs_baseline']:.2f} |" + (f" ({r['failed']} failed)" if r["failed"] else ""))
+    atomic_write_bytes(out_dir / "results.md", ("\n".join(lines).replace("\n\n\n", "\n\n") + "\n").encode())
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m framework.compare", description=__doc__.splitlines()[2])
+    p.add_argument("comparison", help="comparison file, e.g. recipes/compare/optimizers.py")
+    p.add_argument("--seeds", type=int, default=None, help="seeds per variant (default: the file's, else 1)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: number of cores)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a key in every variant (repeatable)")
+    p.add_argument("--logdir", default="logs", help="parent folder (default: logs)")
+    p.add_argument("--force", action="store_true", help="re-run finished runs too")
+    args = p.parse_args(argv)
+    try:
+        c = load_comparison(args.comparison)
+        recipes = variant_recipes(c, args.overrides, args.comparison)
+    except rcp.RecipeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    n_seeds = args.seeds or c.get("seeds", 1)
+    workers = args.workers or os.cpu_count() or 1
+    if n_seeds < 1 or workers < 1:
+        print("error: --seeds and --workers must be positive", file=sys.stderr)
+        return 2
+    out_dir = Path(args.logdir) / Path(args.comparison).stem
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results, tasks = {}, []
+    for name, recipe in recipes.items():
+        for k in range(n_seeds):
+            seeded = dict(recipe, seed=recipe["seed"] + k)
+            run_dir = out_dir / name / f"seed{seeded['seed']}"
+            done = None if args.force else _finished(run_dir, seeded)
+            if done is not None:
+                results[name, k] = done
+            else:
+                tasks.append((name, k, seeded, run_dir))
+    print(f"{args.comparison}: {len(recipes)} variants x {n_seeds} seeds; {len(results)} finished earlier, "
+          f"{len(tasks)} to run on {min(workers, max(len(tasks), 1))} workers")
+    results.update(run_all(tasks, min(workers, max(len(tasks), 1))))
+    rows = table(c, results, list(range(n_seeds)))
+    command = " ".join(["python -m framework.compare", *(argv if argv is not None else sys.argv[1:])])
+    write_results(out_dir, c, rows, [recipes[c["baseline"]]["seed"] + k for k in range(n_seeds)], command)
+    print((out_dir / "results.md").read_text())
+    print(f"results: {out_dir / 'results.csv'}, {out_dir / 'results.md'}; view: tensorboard --logdir {out_dir}")
+    return 1 if any(r["failed"] for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
