@@ -213,7 +213,8 @@ def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], co
     lines = [f"# {out_dir.name}", "", c.get("description", "").strip(), "",
              f"Command: `{command}`; seeds {seeds}; baseline `{c['baseline']}`; machine: {os.cpu_count()} cores; "
              f"date: {time.strftime('%Y-%m-%d')}.", "",
-             f"| variant | {metric}{unit}, mean ± sd | change{unit} | test loss | s/epoch | train s | time × |",
+             f"| variant | {metric}{unit}, mean ± sd | change{' (points)' if pct else ''} | test loss | s/epoch | "
+             f"train s | time × |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         if not r["runs"]:
@@ -222,7 +223,7 @@ def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], co
         sign = "+" if r["delta_vs_baseline"] >= 0 else "−"
         delta = fmt(abs(r["delta_vs_baseline"]))
         lines.append(f"| {r['variant']} | {fmt(r['metric_mean'])} ± {fmt(r['metric_sd'])} | {sign}{delta} | "
-                     f"{r['test_loss']:.4f} | {r['epoch_seconds']:.2f} | {r['train_seconds']:.1f} | "
+                     f"{r['test_loss']:.4f} | {r['epoch_seconds']:.3g} | {r['train_seconds']:.3g} | "
                      f"{r['time_vs_baseline']:.2f} |" + (f" ({r['failed']} failed)" if r["failed"] else ""))
     atomic_write_bytes(out_dir / "results.md", ("\n".join(lines).replace("\n\n\n", "\n\n") + "\n").encode())
 

@@ -18,6 +18,28 @@ def image_grid(images: np.ndarray, cols: int = 8, pad: int = 2) -> np.ndarray:
     return grid
 
 
+def flatten_recipe(recipe: dict) -> dict:
+    """Scalar hyperparameters from a recipe: nested keys dotted, plugin lists named, lists as text."""
+    out = {}
+
+    def put(key, value):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                put(f"{key}.{k}" if k != "name" else key, v)
+        elif isinstance(value, list) and all(isinstance(v, dict) and "name" in v for v in value):
+            out[key] = ",".join(v["name"] for v in value) or "none"
+            for v in value:
+                put(f"{key}.{v['name']}", {k: x for k, x in v.items() if k != "name"})
+        elif isinstance(value, (bool, int, float, str)):
+            out[key] = value
+        else:
+            out[key] = str(value)
+
+    for key, value in recipe.items():
+        put(key, value)
+    return out
+
+
 class TensorBoardLogger(Callback):
     """Per epoch: train/val loss and metrics, learning rate, epoch time. Every `every_n_steps` steps: the
     batch loss. At the end: test metrics. Tags are grouped as loss/*, accuracy/*, ... so train and val share
@@ -71,7 +93,20 @@ class TensorBoardLogger(Callback):
             split, _, metric = key.partition("_")
             if split == "test":
                 self.writer.add_scalar(f"{metric}/test", value, state.epoch)
+        self.add_hparams(flatten_recipe(trainer.recipe), {f"hparam/{k}": v for k, v in state.metrics.items()
+                                                          if k.split("_", 1)[0] in ("val", "test")}, state.epoch)
         self._close()
+
+    def add_hparams(self, hparams: dict, metrics: dict, step: int):
+        """HParams summaries in this run's own event file (tensorboardX's add_hparams would make a
+        subdirectory, which TensorBoard lists as another run)."""
+        from tensorboardX.summary import hparams as hparams_summaries
+
+        fw = self.writer._get_file_writer()
+        for summary in hparams_summaries(hparams, metrics):
+            fw.add_summary(summary)
+        for k, v in metrics.items():
+            self.writer.add_scalar(k, v, step)
 
     def on_exception(self, trainer, state):
         self._close()

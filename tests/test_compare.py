@@ -1,0 +1,88 @@
+"""`python -m framework.compare` end to end on digits: runs, table, reuse, failures, HParams."""
+import csv
+import subprocess
+import sys
+
+import pytest
+
+from framework.compare import load_comparison, variant_recipes
+from framework.recipe import RecipeError
+from framework.tb import event_files
+
+
+def compare(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "framework.compare", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_shipped_digits_comparison_end_to_end(tmp_path, repo_root):
+    comp = repo_root / "recipes" / "compare" / "digits_quick.py"
+    out = compare(str(comp), "--logdir", str(tmp_path), "--workers", "2", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    root = tmp_path / "digits_quick"
+    rows = list(csv.DictReader((root / "results.csv").open()))
+    assert [r["variant"] for r in rows] == ["adam", "sgd", "adam_dropout"]
+    for r in rows:
+        assert r["runs"] == "2" and r["failed"] == "0" and r["metric"] == "test_accuracy"
+        assert 0.5 < float(r["metric_mean"]) <= 1 and float(r["metric_sd"]) >= 0
+        assert float(r["epoch_seconds"]) > 0 and float(r["train_seconds"]) > 0
+    assert float(rows[0]["delta_vs_baseline"]) == 0 and float(rows[0]["time_vs_baseline"]) == 1
+    assert "| sgd |" in (root / "results.md").read_text()
+    for variant in ("adam", "sgd", "adam_dropout"):
+        for seed in (0, 1):
+            run = root / variant / f"seed{seed}"
+            files = event_files(run)
+            assert len(files) == 1 and (run / "summary.json").exists()
+            assert b"_hparams_/experiment" in files[0].read_bytes()  # HParams in the run's own event file
+            assert not [p for p in run.iterdir() if p.is_dir()]  # no extra run directories
+
+    again = compare(str(comp), "--logdir", str(tmp_path), cwd=tmp_path)
+    assert again.returncode == 0 and "6 finished earlier, 0 to run" in again.stdout
+    assert list(csv.DictReader((root / "results.csv").open())) == rows  # same table from the reused runs
+    more = compare(str(comp), "--logdir", str(tmp_path), "--seeds", "3", cwd=tmp_path)
+    assert "6 finished earlier, 3 to run" in more.stdout
+
+
+def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, repo_root):
+    (tmp_path / "c.py").write_text(f"""
+comparison = {{
+    "base": {str(repo_root / "recipes" / "digits_adam.py")!r},
+    "set": {{"epochs": 2, "loggers": []}},
+    "variants": {{
+        "ok": {{}},
+        "broken": {{"regularizers": [{{"name": "early_stopping", "monitor": "val_nothing"}}]}},
+    }},
+}}
+""")
+    out = compare(str(tmp_path / "c.py"), "--logdir", str(tmp_path / "logs"), cwd=tmp_path)
+    assert out.returncode == 1
+    rows = {r["variant"]: r for r in csv.DictReader((tmp_path / "logs" / "c" / "results.csv").open())}
+    assert rows["ok"]["runs"] == "1" and rows["broken"]["failed"] == "1"
+    assert "'val_nothing' not found" in rows["broken"]["error"]
+    assert "broken seed 0: failed" in out.stdout
+
+
+@pytest.mark.parametrize("text,match", [
+    ("comparison = {'base': 'x.py'}", "key 'variants'"),
+    ("comparison = {'base': 'x.py', 'variants': {'a': {}}, 'colour': 1}", "unknown key 'colour'"),
+    ("comparison = {'base': 'x.py', 'variants': {'a': {}}, 'baseline': 'b'}", "'b' is not a variant"),
+    ("comparison = {'variants': {'a/b': {}}}", "variants.a/b"),
+])
+def test_bad_comparison_files(tmp_path, text, match):
+    (tmp_path / "c.py").write_text(text)
+    with pytest.raises(RecipeError, match=match):
+        load_comparison(tmp_path / "c.py")
+
+
+def test_variant_with_unknown_key_names_it(tmp_path, repo_root):
+    (tmp_path / "c.py").write_text(f"comparison = {{'base': {str(repo_root / 'recipes' / 'digits_adam.py')!r}, "
+                                   f"'variants': {{'v': {{'epoch': 3}}}}}}")
+    c = load_comparison(tmp_path / "c.py")
+    with pytest.raises(RecipeError, match="variant 'v'.*unknown key 'epoch'"):
+        variant_recipes(c, [], "c.py")
+
+
+def test_every_shipped_comparison_resolves(repo_root):
+    for path in sorted((repo_root / "recipes" / "compare").glob("*.py")):
+        c = load_comparison(path)
+        recipes = variant_recipes(c, [], str(path))
+        assert c["baseline"] in recipes
