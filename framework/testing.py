@@ -1,0 +1,286 @@
+"""Conformance checks for plugins, in the spirit of scikit-learn's `check_estimator`.
+
+A plugin author calls these in their own tests, e.g. `check_optimizer(MyOptimizer, lr=0.01)`; each raises
+AssertionError naming what the plugin got wrong. The built-in plugins pass them (tests/test_conformance.py).
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from typing import Any, Callable
+
+import numpy as np
+
+from .callbacks import Callback, State
+from .data import Dataset
+from .layers import Param
+from .losses import SoftmaxCrossEntropy
+from .model import build_mlp
+from .optim import Optimizer
+from .trainer import Trainer
+
+
+def _problem(dtype=np.float64, seed=0):
+    """A small separable classification problem and a fresh model for it."""
+    r = np.random.default_rng(seed)
+    x = r.standard_normal((64, 5)).astype(dtype)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(np.int64)
+    return x, y, build_mlp(5, 2, [8], "tanh", rng=np.random.default_rng(seed), dtype=dtype)
+
+
+def _tiny_dataset(n=96, image_shape=None, seed=0) -> Dataset:
+    r = np.random.default_rng(seed)
+    d = int(np.prod(image_shape)) if image_shape else 6
+    x = r.random((n, d)).astype(np.float32)
+    y = (x[:, : d // 2].sum(axis=1) > x[:, d // 2:].sum(axis=1)).astype(np.int64)
+    return Dataset("tiny", x[:64], y[:64], x[64:80], y[64:80], x[80:], y[80:], n_classes=2, image_shape=image_shape)
+
+
+def _storable(state: dict[str, Any], what: str) -> None:
+    """State must be arrays or JSON values (checkpoints are .npz + JSON, never pickle)."""
+    for k, v in state.items():
+        if isinstance(v, np.ndarray):
+            assert v.dtype != object, f"{what}: state_dict()[{k!r}] is an object array (would need pickle)"
+        else:
+            try:
+                json.dumps(v)
+            except TypeError:
+                raise AssertionError(f"{what}: state_dict()[{k!r}] = {v!r} is neither an array nor JSON-able") from None
+
+
+def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: (np.array(v) if isinstance(v, np.ndarray) else json.loads(json.dumps(v))) for k, v in state.items()}
+
+
+def check_optimizer(cls: Callable[..., Optimizer], **params) -> None:
+    """An optimizer: lowers the loss; reads gradients without changing them; keeps dtypes; is deterministic;
+    exports and restores its state so training continues identically; honours a changed `lr`."""
+    name = getattr(cls, "__name__", repr(cls))
+    for dtype in (np.float32, np.float64):
+        x, y, model = _problem(dtype)
+        opt = cls(model.params, **params)
+        assert isinstance(opt, Optimizer), f"{name}: must subclass framework.Optimizer"
+        loss = SoftmaxCrossEntropy()
+        first = loss.forward(model.forward(x), y)
+        for _ in range(100):
+            loss.forward(model.forward(x), y)
+            model.backward(loss.backward())
+            grads = [p.grad.copy() for p in model.params]
+            opt.step()
+            for p, g in zip(model.params, grads):
+                assert np.array_equal(p.grad, g), f"{name}: step() modified {p.name}.grad"
+                assert p.value.dtype == dtype, f"{name}: step() changed {p.name} from {dtype.__name__} to {p.value.dtype}"
+        last = loss.forward(model.forward(x), y)
+        assert np.isfinite(last) and last < 0.8 * first, \
+            f"{name}: 100 steps on a separable problem took the loss from {first:.4f} to {last:.4f} (expected lower)"
+
+    r = np.random.default_rng(1)
+    shapes = [(4, 3), (3,)]
+    grads = [[r.standard_normal(s) for s in shapes] for _ in range(6)]
+    start = [r.standard_normal(s) for s in shapes]
+
+    def fresh():
+        ps = [Param(f"p{i}", v.copy(), decay=i == 0) for i, v in enumerate(start)]
+        return ps, cls(ps, **params)
+
+    def steps(ps, opt, gs):
+        for g in gs:
+            for p, gi in zip(ps, g):
+                p.grad[...] = gi
+            opt.step()
+
+    pa, a = fresh()
+    pb, b = fresh()
+    steps(pa, a, grads)
+    steps(pb, b, grads)
+    assert all(np.array_equal(p.value, q.value) for p, q in zip(pa, pb)), f"{name}: two identical runs differ"
+
+    pa, a = fresh()
+    steps(pa, a, grads[:3])
+    exported = a.state_dict()
+    _storable(exported, name)
+    pb, b = fresh()
+    for p, q in zip(pa, pb):
+        q.value[...] = p.value
+    b.load_state_dict(_copy_state(exported))
+    steps(pa, a, grads[3:])
+    steps(pb, b, grads[3:])
+    assert all(np.array_equal(p.value, q.value) for p, q in zip(pa, pb)), \
+        f"{name}: after load_state_dict(state_dict()), training does not continue identically"
+
+    ps, opt = fresh()
+    opt.lr = 0.0
+    before = [p.value.copy() for p in ps]
+    steps(ps, opt, grads[:1])
+    moved = max(float(np.abs(p.value - v).max()) for p, v in zip(ps, before))
+    assert moved == 0.0, f"{name}: with lr = 0 a step still moved the parameters by {moved:g} (schedules set lr)"
+
+
+def check_scheduler(cls, epochs: int = 10, **params) -> None:
+    """A schedule: sets a finite, positive learning rate before every step, deterministically, and restores
+    its state."""
+    from types import SimpleNamespace
+
+    name = getattr(cls, "__name__", repr(cls))
+
+    def lrs(sched):
+        t = SimpleNamespace(optimizer=SimpleNamespace(lr=0.1), data=SimpleNamespace(x_train=np.zeros((100, 1))),
+                            batch_size=10, epochs=epochs)
+        sched.on_fit_begin(t, State())
+        out = []
+        for step in range(epochs * 10):
+            sched.on_batch_begin(t, State(step=step))
+            out.append(t.optimizer.lr)
+        return out
+
+    a, b = lrs(cls(**params)), lrs(cls(**params))
+    assert a == b, f"{name}: the same schedule gave different learning rates"
+    assert all(np.isfinite(v) and v >= 0 for v in a), f"{name}: learning rates must be finite and >= 0, got {a}"
+    assert max(a) > 0, f"{name}: the learning rate is never positive"
+    s = cls(**params)
+    lrs(s)
+    state = s.state_dict()
+    _storable(state, name)
+    restored = cls(**params)
+    restored.load_state_dict(_copy_state(state))
+    assert lrs(restored) == a, f"{name}: a restored schedule gives different learning rates"
+
+
+def check_augmentation(cls, image_shape: tuple[int, int] | None = (8, 8), **params) -> None:
+    """An augmentation: keeps shape and dtype (float32 and float64), leaves its input untouched, is
+    deterministic under a seed, changes the data, and runs on training batches through the Trainer."""
+    name = getattr(cls, "__name__", repr(cls))
+    aug = cls(**params)
+    needs_images = getattr(aug, "needs_images", True)
+    shape = (16, *image_shape) if needs_images else (16, 6)
+    for dtype in (np.float32, np.float64):
+        x = np.random.default_rng(0).random(shape).astype(dtype)
+        before = x.copy()
+        a = aug.transform(x, np.random.default_rng(3))
+        b = aug.transform(x, np.random.default_rng(3))
+        assert np.array_equal(x, before), f"{name}: transform() modified its input"
+        assert a.shape == x.shape, f"{name}: shape {x.shape} became {a.shape}"
+        assert a.dtype == dtype, f"{name}: dtype {dtype.__name__} became {a.dtype}"
+        assert np.array_equal(a, b), f"{name}: not deterministic under the same seed"
+        assert not np.array_equal(a, x), f"{name}: the data came back unchanged"
+        assert np.all(np.isfinite(a)), f"{name}: produced NaN or infinity"
+    data = _tiny_dataset(image_shape=image_shape if needs_images else None)
+    seen: dict[int, list] = {0: [], 1000: []}
+
+    class Spy(Callback):
+        def __init__(self, order):
+            self.order = order
+
+        def on_batch_begin(self, trainer, state):
+            seen[self.order].append(state.batch.x.copy())
+
+    _fit([Spy(0), cls(**params), Spy(1000)], data, epochs=1)
+    assert any(not np.array_equal(a, b) for a, b in zip(seen[0], seen[1000])), \
+        f"{name}: the Trainer's training batches were not transformed"
+
+
+def check_regularizer(cls, **params) -> None:
+    """A regularizer: trains without error; any penalty it adds to the loss has exactly the gradient it adds
+    to Param.grad (finite differences, float64); its state is storable."""
+    from types import SimpleNamespace
+
+    name = getattr(cls, "__name__", repr(cls))
+    x, y, model = _problem(np.float64, seed=2)
+    for p in model.params:
+        p.value[...] = np.random.default_rng(3).standard_normal(p.value.shape)
+        p.value[np.abs(p.value) < 0.05] = 0.25  # away from kinks at zero
+    reg = cls(**params)
+    trainer = SimpleNamespace(model=model, rng=np.random.default_rng(0), data=None, optimizer=None)
+    if hasattr(reg, "setup"):
+        reg.setup(trainer)
+    loss = SoftmaxCrossEntropy()
+    model.eval()  # penalties must not depend on train-time randomness
+
+    def total():
+        s = State(loss=loss.forward(model.forward(x), y))
+        if hasattr(reg, "on_loss"):
+            reg.on_loss(trainer, s)
+        return s.loss
+
+    total()
+    model.backward(loss.backward())
+    if hasattr(reg, "on_backward_end"):
+        reg.on_backward_end(trainer, State())
+    eps = 1e-6
+    for p in model.params:
+        analytic = p.grad.copy()
+        flat = p.value.reshape(-1)
+        numeric = np.empty(flat.size)
+        for i in range(flat.size):
+            old = flat[i]
+            flat[i] = old + eps
+            up = total()
+            flat[i] = old - eps
+            down = total()
+            flat[i] = old
+            numeric[i] = (up - down) / (2 * eps)
+        assert np.allclose(analytic.reshape(-1), numeric, rtol=1e-5, atol=1e-7), \
+            f"{name}: the gradient it adds to {p.name} does not match the penalty it adds to the loss"
+    fitted = _fit([cls(**params)], _tiny_dataset(), epochs=3)
+    _storable(fitted.callbacks.callbacks[0].state_dict(), name)
+    assert np.isfinite(fitted.state.metrics["test_loss"]), f"{name}: training diverged"
+
+
+def check_callback(cls, **params) -> None:
+    """A callback or logger: survives a short training run (with a run directory) and an exception in
+    training, and its state is storable."""
+    name = getattr(cls, "__name__", repr(cls))
+    with tempfile.TemporaryDirectory() as run_dir:
+        cb = cls(**params)
+        _fit([cb], _tiny_dataset(image_shape=(2, 3)), epochs=2, run_dir=run_dir)
+        if hasattr(cb, "state_dict"):
+            _storable(cb.state_dict(), name)
+
+        class Boom(Callback):
+            def on_batch_end(self, trainer, state):
+                raise RuntimeError("conformance check")
+
+        try:
+            _fit([cls(**params), Boom()], _tiny_dataset(), epochs=1, run_dir=run_dir)
+        except RuntimeError as e:
+            assert str(e) == "conformance check", f"{name}: raised {e!r} while handling an exception in training"
+
+
+def check_dataset(factory: Callable[..., Dataset], **params) -> None:
+    """A dataset: a `framework.Dataset` with consistent shapes, float features, labels that fit the task,
+    no NaN, and the same split every time it is loaded."""
+    name = getattr(factory, "__name__", repr(factory))
+    d = factory(**params)
+    assert isinstance(d, Dataset), f"{name}: returned {type(d).__name__}, expected framework.Dataset"
+    assert d.task in ("multiclass", "binary", "regression"), f"{name}: unknown task {d.task!r}"
+    for s in ("train", "val", "test"):
+        x, y = d.split(s)
+        assert x.ndim == 2 and len(x) == len(y), f"{name}: x_{s} {x.shape} and y_{s} {y.shape} do not match"
+        assert x.shape[1] == d.n_features, f"{name}: x_{s} has {x.shape[1]} features, x_train {d.n_features}"
+        assert np.issubdtype(x.dtype, np.floating) and np.all(np.isfinite(x)), f"{name}: x_{s} must be finite floats"
+        if d.task == "multiclass":
+            assert np.issubdtype(y.dtype, np.integer), f"{name}: multiclass labels y_{s} must be integers"
+            assert y.min() >= 0 and y.max() < d.n_classes, f"{name}: y_{s} outside 0..{d.n_classes - 1}"
+        elif d.task == "binary":
+            assert set(np.unique(y)) <= {0, 1}, f"{name}: binary labels y_{s} must be 0 or 1"
+    assert len(d.x_train) > 0 and len(d.x_test) > 0, f"{name}: empty train or test split"
+    if d.image_shape is not None:
+        assert int(np.prod(d.image_shape)) == d.n_features, f"{name}: image_shape {d.image_shape} vs {d.n_features}"
+    again = factory(**params)
+    assert all(np.array_equal(getattr(d, k), getattr(again, k)) for k in ("x_train", "y_train", "x_val", "x_test")), \
+        f"{name}: loading twice gave different splits (seed the split)"
+
+
+def _fit(callbacks, data: Dataset, epochs: int, run_dir: str | None = None) -> Trainer:
+    model = build_mlp(data.n_features, data.n_outputs, [8], rng=np.random.default_rng(0))
+    from .optim import Optimizer as _O
+
+    class _SGD(_O):
+        def step(self):
+            for p in self.params:
+                p.value -= self.lr * p.grad
+
+    trainer = Trainer(model, SoftmaxCrossEntropy(), _SGD(model.params, lr=0.1), data, callbacks=callbacks,
+                      epochs=epochs, batch_size=16, seed=0, run_dir=run_dir, recipe={"dataset": data.name})
+    trainer.fit()
+    return trainer
