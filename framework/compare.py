@@ -220,11 +220,12 @@ def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], co
         if not r["runs"]:
             lines.append(f"| {r['variant']} | failed: {r['error']} | | | | | |")
             continue
-        sign = "+" if r["delta_vs_baseline"] >= 0 else "−"
-        delta = fmt(abs(r["delta_vs_baseline"]))
-        lines.append(f"| {r['variant']} | {fmt(r['metric_mean'])} ± {fmt(r['metric_sd'])} | {sign}{delta} | "
-                     f"{r['test_loss']:.4f} | {r['epoch_seconds']:.3g} | {r['train_seconds']:.3g} | "
-                     f"{r['time_vs_baseline']:.2f} |" + (f" ({r['failed']} failed)" if r["failed"] else ""))
+        d = r["delta_vs_baseline"]
+        delta = "n/a" if math.isnan(d) else ("+" if d >= 0 else "−") + fmt(abs(d))
+        ratio = "n/a" if math.isnan(r["time_vs_baseline"]) else f"{r['time_vs_baseline']:.2f}"
+        failed = f" ({r['failed']} of {r['runs'] + r['failed']} runs failed)" if r["failed"] else ""
+        lines.append(f"| {r['variant']}{failed} | {fmt(r['metric_mean'])} ± {fmt(r['metric_sd'])} | {delta} | "
+                     f"{r['test_loss']:.4f} | {r['epoch_seconds']:.3g} | {r['train_seconds']:.3g} | {ratio} |")
     atomic_write_bytes(out_dir / "results.md", ("\n".join(lines).replace("\n\n\n", "\n\n") + "\n").encode())
 
 

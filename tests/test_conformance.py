@@ -3,7 +3,7 @@ import pytest
 
 from framework import registry, testing
 
-BUILTIN = "npnet"
+BUILTIN = "npframe"
 
 
 def builtins(group):

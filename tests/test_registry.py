@@ -21,7 +21,7 @@ class Fancy(Optimizer):
 def test_builtins_are_listed_with_their_distribution():
     opts = registry.available("optimizers")
     assert {"sgd", "adam"} <= set(opts)
-    assert opts["adam"].dist == "npnet"
+    assert opts["adam"].dist == "npframe"
     assert registry.available("framework.datasets")["mnist"].target == "plugins.datasets.mnist:mnist"
 
 
@@ -67,7 +67,7 @@ def test_duplicate_name_names_both_distributions(make_dist):
     make_dist("tmp-dup", {"framework.optimizers": {"adam": "tmpplug_dup:Fancy"}}, {"tmpplug_dup": GOOD})
     with pytest.raises(PluginError) as e:
         registry.available("optimizers")
-    assert "'npnet'" in str(e.value) and "'tmp-dup'" in str(e.value)
+    assert "'npframe'" in str(e.value) and "'tmp-dup'" in str(e.value)
 
 
 def test_disable_switch(make_dist, monkeypatch):
@@ -89,4 +89,4 @@ def test_plugins_cli_lists_builtins():
     assert out.returncode == 0, out.stderr
     for line in ("framework.optimizers", "adam", "framework.datasets", "mnist", "digits", "tensorboard", "progress"):
         assert line in out.stdout
-    assert "npnet" in out.stdout
+    assert "npframe" in out.stdout

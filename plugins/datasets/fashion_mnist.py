@@ -1,7 +1,7 @@
 """Fashion-MNIST (Xiao, Rasul & Vollgraf 2017): 70,000 28x28 greyscale images of 10 kinds of clothing.
 
 Looked up in order: an explicit `path` (used alone when given), $FRAMEWORK_DATA/fashion-mnist, the user
-cache ($XDG_CACHE_HOME or ~/.cache)/npnet/fashion-mnist, and /usr/share/datasets/fashion-mnist (Debian's
+cache ($XDG_CACHE_HOME or ~/.cache)/npframe/fashion-mnist, and /usr/share/datasets/fashion-mnist (Debian's
 dataset-fashion-mnist package); otherwise downloaded from the official source into the cache.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shi
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "npnet" / "fashion-mnist"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "npframe" / "fashion-mnist"
 
 
 def candidates() -> list[Path]:
