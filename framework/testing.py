@@ -28,9 +28,9 @@ def _problem(dtype=np.float64, seed=0):
     return x, y, build_mlp(5, 2, [8], "tanh", rng=np.random.default_rng(seed), dtype=dtype)
 
 
-def _tiny_dataset(n=96, image_shape=None, seed=0) -> Dataset:
+def _tiny_dataset(n=96, image_shape=None, seed=0, n_features=6) -> Dataset:
     r = np.random.default_rng(seed)
-    d = int(np.prod(image_shape)) if image_shape else 6
+    d = int(np.prod(image_shape)) if image_shape else n_features
     x = r.random((n, d)).astype(np.float32)
     y = (x[:, : d // 2].sum(axis=1) > x[:, d // 2:].sum(axis=1)).astype(np.int64)
     return Dataset("tiny", x[:64], y[:64], x[64:80], y[64:80], x[80:], y[80:], n_classes=2, image_shape=image_shape)
@@ -146,13 +146,14 @@ def check_scheduler(cls, epochs: int = 10, **params) -> None:
     assert lrs(restored) == a, f"{name}: a restored schedule gives different learning rates"
 
 
-def check_augmentation(cls, image_shape: tuple[int, int] | None = (8, 8), **params) -> None:
+def check_augmentation(cls, image_shape: tuple[int, int] | None = (8, 8), n_features: int = 6, **params) -> None:
     """An augmentation: keeps shape and dtype (float32 and float64), leaves its input untouched, is
-    deterministic under a seed, changes the data, and runs on training batches through the Trainer."""
+    deterministic under a seed, changes the data, and runs on training batches through the Trainer.
+    Image augmentations get (16, *image_shape) batches; others (16, n_features)."""
     name = getattr(cls, "__name__", repr(cls))
     aug = cls(**params)
     needs_images = getattr(aug, "needs_images", True)
-    shape = (16, *image_shape) if needs_images else (16, 6)
+    shape = (16, *image_shape) if needs_images else (16, n_features)
     for dtype in (np.float32, np.float64):
         x = np.random.default_rng(0).random(shape).astype(dtype)
         before = x.copy()
@@ -164,7 +165,7 @@ def check_augmentation(cls, image_shape: tuple[int, int] | None = (8, 8), **para
         assert np.array_equal(a, b), f"{name}: not deterministic under the same seed"
         assert not np.array_equal(a, x), f"{name}: the data came back unchanged"
         assert np.all(np.isfinite(a)), f"{name}: produced NaN or infinity"
-    data = _tiny_dataset(image_shape=image_shape if needs_images else None)
+    data = _tiny_dataset(image_shape=image_shape) if needs_images else _tiny_dataset(n_features=n_features)
     seen: dict[int, list] = {0: [], 1000: []}
 
     class Spy(Callback):

@@ -1,0 +1,1 @@
+"""Example plugins for npframe, registered through entry points (see pyproject.toml)."""
