@@ -128,7 +128,13 @@ def _worker_init(threads: int) -> None:
         pass
 
 
-def run_all(tasks: list[tuple[str, int, dict, Path]], workers: int, log=print) -> dict[tuple[str, int], dict]:
+def report(name: str, seed: int, summary: dict) -> None:
+    status = summary.get("status")
+    detail = _headline(summary) if status == "completed" else summary.get("error")
+    print(f"  {name} seed {seed}: {status}  {detail}", flush=True)
+
+
+def run_all(tasks: list[tuple[str, int, dict, Path]], workers: int) -> dict[tuple[str, int], dict]:
     """Run (variant, seed, recipe, run_dir) tasks on `workers` processes; BLAS threads split between them."""
     threads = max(1, (os.cpu_count() or 1) // workers)
     results: dict[tuple[str, int], dict] = {}
@@ -147,9 +153,7 @@ def run_all(tasks: list[tuple[str, int, dict, Path]], workers: int, log=print) -
                 except Exception as e:  # the worker process itself died
                     summary = {"status": "failed", "error": f"worker died: {type(e).__name__}: {e}"}
                 results[name, seed] = summary
-                status = summary.get("status")
-                detail = _headline(summary) if status == "completed" else summary.get("error")
-                log(f"  {name} seed {seed}: {status}  {detail}")
+                report(name, seed, summary)
     finally:
         for v, old in saved.items():
             if old is None:
@@ -238,6 +242,8 @@ def main(argv=None) -> int:
                    help="override a key in every variant (repeatable)")
     p.add_argument("--logdir", default="logs", help="parent folder (default: logs)")
     p.add_argument("--force", action="store_true", help="re-run finished runs too")
+    p.add_argument("--cluster", metavar="ADDRESS", help="run on Dask: a scheduler address (tcp://HOST:PORT) or "
+                   "local[:N] for a LocalCluster of N single-threaded workers (needs npframe[cluster])")
     args = p.parse_args(argv)
     try:
         c = load_comparison(args.comparison)
@@ -262,9 +268,18 @@ def main(argv=None) -> int:
                 results[name, k] = done
             else:
                 tasks.append((name, k, seeded, run_dir))
+    where = f"Dask cluster {args.cluster}" if args.cluster else f"{min(workers, max(len(tasks), 1))} workers"
     print(f"{args.comparison}: {len(recipes)} variants x {n_seeds} seeds; {len(results)} finished earlier, "
-          f"{len(tasks)} to run on {min(workers, max(len(tasks), 1))} workers")
-    results.update(run_all(tasks, min(workers, max(len(tasks), 1))))
+          f"{len(tasks)} to run on {where}", flush=True)
+    if args.cluster:
+        from .cluster import ClusterError, run_all_dask
+        try:
+            results.update(run_all_dask(tasks, args.cluster, report))
+        except ClusterError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+    else:
+        results.update(run_all(tasks, min(workers, max(len(tasks), 1))))
     rows = table(c, results, list(range(n_seeds)))
     command = " ".join(["python -m framework.compare", *(argv if argv is not None else sys.argv[1:])])
     write_results(out_dir, c, rows, [recipes[c["baseline"]]["seed"] + k for k in range(n_seeds)], command)
