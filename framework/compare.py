@@ -1,7 +1,8 @@
 """`python -m framework.compare COMPARISON [--seeds N] [--workers N] [--set KEY=VALUE ...] [--logdir DIR]`
 
 A comparison file defines `comparison = {"base": RECIPE, "variants": {NAME: CHANGES, ...}, ...}`: each
-variant is the base recipe with a small explicit diff (the same dotted keys as `derive` and `--set`). Every
+variant is the base recipe with a small explicit diff (the same dotted keys as `derive` and `--set`), or
+another recipe file named by its path (relative to the comparison file). Every
 (variant, seed) pair trains in its own directory under <logdir>/<comparison stem>/, so TensorBoard overlays
 them, in worker processes that share the cores. Finished runs are reused when re-run. The table of results
 goes to results.csv and results.md beside the runs.
@@ -56,9 +57,11 @@ def load_comparison(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(c.get("variants"), dict) or not c["variants"]:
         raise ComparisonError(f"{path}: key 'variants': expected a non-empty dict of name -> changes")
     for name, changes in c["variants"].items():
-        if not isinstance(name, str) or not name or "/" in name or not isinstance(changes, dict):
+        if not isinstance(name, str) or not name or "/" in name or not isinstance(changes, (dict, str)):
             raise ComparisonError(f"{path}: key 'variants.{name}': expected a name without '/' mapped to a dict "
-                                  f"of changes")
+                                  f"of changes or a recipe path")
+        if isinstance(changes, str):
+            c["variants"][name] = str(path.parent / changes) if not Path(changes).is_absolute() else changes
     c.setdefault("baseline", next(iter(c["variants"])))
     if c["baseline"] not in c["variants"]:
         raise ComparisonError(f"{path}: key 'baseline': {c['baseline']!r} is not a variant")
@@ -72,13 +75,20 @@ def load_comparison(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def variant_recipes(c: dict, overrides: list[str], where: str) -> dict[str, dict]:
-    """The validated recipe of every variant: base, then the comparison's `set`, the variant, --set."""
-    base = rcp.load_raw(c["base_path"])
-    for key, value in (c.get("set") or {}).items():
-        rcp.set_path(base, key, value, where=f"{where}: set")
+    """The validated recipe of every variant: base (or the variant's own recipe file), the comparison's
+    `set`, the variant's changes, then --set."""
+    def with_set(raw):
+        for key, value in (c.get("set") or {}).items():
+            rcp.set_path(raw, key, value, where=f"{where}: set")
+        return raw
+
+    base = with_set(rcp.load_raw(c["base_path"]))
     out = {}
     for name, changes in c["variants"].items():
-        r = copy.deepcopy(base)
+        if isinstance(changes, str):
+            r, changes = with_set(rcp.load_raw(changes)), {}
+        else:
+            r = copy.deepcopy(base)
         for key, value in changes.items():
             rcp.set_path(r, key, value, where=f"{where}: variant {name!r}")
         for text in overrides:
