@@ -82,6 +82,15 @@ class State:
     exception: BaseException | None = None
 
 
+def monitor_mode(monitor: str, mode: str = "auto") -> str:
+    """'min' or 'max' for a watched metric; "auto" is min for losses and errors, max otherwise."""
+    if mode == "auto":
+        mode = "min" if "loss" in monitor or "rmse" in monitor else "max"
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode: expected 'min', 'max' or 'auto', got {mode!r}")
+    return mode
+
+
 class CallbackList:
     """Callbacks sorted by `order`; each event calls only the callbacks that override it."""
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from framework import Callback
 from framework import checkpoint as ckpt
+from framework.callbacks import monitor_mode
 
 
 class Checkpoint(Callback):
@@ -15,11 +16,8 @@ class Checkpoint(Callback):
     def __init__(self, every: int = 1, save_best: bool = True, monitor: str = "val_loss", mode: str = "auto"):
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"every: expected a positive integer, got {every!r}")
-        if mode == "auto":
-            mode = "min" if "loss" in monitor or "rmse" in monitor else "max"
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode: expected 'min', 'max' or 'auto', got {mode!r}")
-        self.every, self.save_best, self.monitor, self.mode = every, save_best, monitor, mode
+        self.every, self.save_best, self.monitor = every, save_best, monitor
+        self.mode = monitor_mode(monitor, mode)
         self.best = None
 
     def on_fit_begin(self, trainer, state):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from framework import Callback, Dropout
+from framework.callbacks import monitor_mode
 
 
 class _Penalty(Callback):
@@ -106,11 +107,8 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, mode: str = "auto",
                  restore_best: bool = True):
-        if mode == "auto":
-            mode = "min" if "loss" in monitor or "rmse" in monitor else "max"
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode: expected 'min', 'max' or 'auto', got {mode!r}")
-        self.monitor, self.patience, self.min_delta, self.mode = monitor, patience, min_delta, mode
+        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
+        self.mode = monitor_mode(monitor, mode)
         self.restore_best = restore_best
         self.best, self.best_epoch, self.wait, self.best_weights = None, -1, 0, None
 
