@@ -1,7 +1,7 @@
 """Cost of the augmentations: MNIST epoch time (default model, batch 128) without and with all five together,
 interleaved in one process, plus each one's time per batch.
 
-    python benchmarks/augment_cost.py [--rounds 3]
+    python benchmarks/augment_cost.py [--rounds 3] [--hidden 512,256]
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from framework.recipe import validate
 ALL = ["shift", "affine", "elastic", "noise", "cutout"]
 
 
-def epoch_seconds(data, augmentations, seed):
-    recipe = validate({"dataset": "mnist", "model": {"hidden": [512, 256]}, "augmentations": augmentations,
+def epoch_seconds(data, augmentations, seed, hidden):
+    recipe = validate({"dataset": "mnist", "model": {"hidden": hidden}, "augmentations": augmentations,
                        "loggers": [], "epochs": 1, "seed": seed})
     trainer = build(recipe, data=data)
     trainer.fit()
@@ -31,10 +31,13 @@ def epoch_seconds(data, augmentations, seed):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--hidden", default="512,256", help="hidden widths (default: the default recipe's 512,256)")
     args = p.parse_args()
+    hidden = [int(h) for h in args.hidden.split(",")]
     print(f"malloc tuning (framework.malloc) for every method: {tune_malloc()}")
     data = registry.get("datasets", "mnist")()
-    print(f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}, MNIST 784-512-256-10, batch 128, float32")
+    print(f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}, MNIST 784-{'-'.join(map(str, hidden))}-10, "
+          f"batch 128, float32")
     rng = np.random.default_rng(0)
     batch = data.x_train[:128].reshape(128, 28, 28)
     print(f"{'augmentation':<12} {'ms/batch':>9}")
@@ -47,8 +50,8 @@ def main():
         print(f"{name:<12} {(time.perf_counter() - t0) / 50 * 1e3:>9.2f}")
     base, full = [], []
     for r in range(args.rounds):
-        base.append(epoch_seconds(data, [], r))
-        full.append(epoch_seconds(data, ALL, r))
+        base.append(epoch_seconds(data, [], r, hidden))
+        full.append(epoch_seconds(data, ALL, r, hidden))
     b, f = statistics.median(base), statistics.median(full)
     print(f"epoch without augmentation: {b:.2f} s; with all five: {f:.2f} s (medians of {args.rounds})")
     print(f"augmentation cost: {100 * (f - b) / b:.1f} % of an epoch (target <= 30 %)")
