@@ -17,6 +17,7 @@ import json
 import math
 import os
 import runpy
+import shutil
 import statistics
 import sys
 import time
@@ -104,7 +105,9 @@ def run_one(recipe: dict, run_dir: str) -> dict:
     from .run import summary_of
 
     run_dir_p = Path(run_dir)
-    run_dir_p.mkdir(parents=True, exist_ok=True)
+    if run_dir_p.exists():  # an earlier failed or --force'd run: start clean, one event file per run
+        shutil.rmtree(run_dir_p)
+    run_dir_p.mkdir(parents=True)
     started = time.time()
     trainer = None
     try:

@@ -40,6 +40,9 @@ def test_shipped_digits_comparison_end_to_end(tmp_path, repo_root):
     assert list(csv.DictReader((root / "results.csv").open())) == rows  # same table from the reused runs
     more = compare(str(comp), "--logdir", str(tmp_path), "--seeds", "3", cwd=tmp_path)
     assert "6 finished earlier, 3 to run" in more.stdout
+    forced = compare(str(comp), "--logdir", str(tmp_path), "--seeds", "1", "--force", cwd=tmp_path)
+    assert "0 finished earlier, 3 to run" in forced.stdout
+    assert len(event_files(root / "adam" / "seed0")) == 1  # the old run was replaced, not added to
 
 
 def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, repo_root):
