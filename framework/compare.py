@@ -281,7 +281,8 @@ def main(argv=None) -> int:
                 results[name, k] = done
             else:
                 tasks.append((name, k, seeded, run_dir))
-    where = f"Dask cluster {args.cluster}" if args.cluster else f"{min(workers, max(len(tasks), 1))} workers"
+    n_workers = min(workers, max(len(tasks), 1))
+    where = f"Dask cluster {args.cluster}" if args.cluster else f"{n_workers} worker{'s' if n_workers > 1 else ''}"
     print(f"{args.comparison}: {len(recipes)} variants x {n_seeds} seeds; {len(results)} finished earlier, "
           f"{len(tasks)} to run on {where}", flush=True)
     if args.cluster:
@@ -292,7 +293,7 @@ def main(argv=None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 2
     else:
-        results.update(run_all(tasks, min(workers, max(len(tasks), 1))))
+        results.update(run_all(tasks, n_workers))
     rows = table(c, results, list(range(n_seeds)))
     command = " ".join(["python -m framework.compare", *(argv if argv is not None else sys.argv[1:])])
     write_results(out_dir, c, rows, [recipes[c["baseline"]]["seed"] + k for k in range(n_seeds)], command)
