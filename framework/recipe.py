@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import difflib
 import os
 import runpy
 from pathlib import Path
@@ -171,7 +172,6 @@ def validate(recipe: dict, where: str = "<recipe>") -> dict:
     against the registry by `framework.build`."""
     unknown = [k for k in recipe if k not in DEFAULTS]
     if unknown:
-        import difflib
         close = difflib.get_close_matches(str(unknown[0]), DEFAULTS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise RecipeError(f"{where}: unknown key {unknown[0]!r}{hint}; expected keys: {', '.join(DEFAULTS)}")

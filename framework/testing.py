@@ -279,9 +279,7 @@ def check_dataset(factory: Callable[..., Dataset], **params) -> None:
 
 def _fit(callbacks, data: Dataset, epochs: int, run_dir: str | None = None) -> Trainer:
     model = build_mlp(data.n_features, data.n_outputs, [8], rng=np.random.default_rng(0))
-    from .optim import Optimizer as _O
-
-    class _SGD(_O):
+    class _SGD(Optimizer):
         def step(self):
             for p in self.params:
                 p.value -= self.lr * p.grad
