@@ -4,63 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from framework.augment import Augmentation
+from framework.augment import Augmentation, Warp, gaussian, uniform
 
 
-def bilinear(images: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """Sample images (B, H, W) at fractional source coordinates ys, xs (B, H, W), zeros outside.
-
-    Works on a copy with a one-pixel zero border, so the four neighbours of any clipped coordinate exist.
-    """
-    b, h, w = images.shape
-    wp = w + 2
-    padded = np.zeros((b, h + 2, wp), images.dtype)
-    padded[:, 1:-1, 1:-1] = images
-    flat = padded.reshape(-1)
-    ys = np.clip(ys, -1, h).astype(images.dtype, copy=False)  # far outside reads the zero border
-    xs = np.clip(xs, -1, w).astype(images.dtype, copy=False)
-    y0 = np.floor(np.clip(ys, -1, h - 0.5))  # at the far border: y0 = h-1, weight 1 on the border pixel
-    x0 = np.floor(np.clip(xs, -1, w - 0.5))
-    ys -= y0  # now the fractional weights
-    xs -= x0
-    y0 *= wp
-    y0 += x0
-    i00 = y0.astype(np.intp)
-    i00 += (np.arange(b) * (h + 2) * wp + wp + 1)[:, None, None]  # image offset, +1 row and column of border
-    top, right = flat.take(i00), flat.take(i00 + 1)
-    right -= top
-    right *= xs
-    top += right
-    i00 += wp
-    bottom, right = flat.take(i00), flat.take(i00 + 1)
-    right -= bottom
-    right *= xs
-    bottom += right
-    bottom -= top
-    bottom *= ys
-    top += bottom
-    return top
-
-
-def gaussian(rng: np.random.Generator, shape, dtype) -> np.ndarray:
-    """Standard normal samples by the Box-Muller transform on float32 uniforms: exact in distribution, and
-    about three times faster here than Generator.standard_normal for float32."""
-    n = int(np.prod(shape))
-    u = rng.random((2, (n + 1) // 2), dtype=np.float32)
-    radius = np.sqrt(-2 * np.log1p(-u[0]))  # log1p(-u) is finite: u < 1
-    angle = u[1] * np.float32(2 * np.pi)
-    out = np.empty(2 * len(radius), np.float32)
-    np.multiply(radius, np.cos(angle), out=out[: len(radius)])
-    np.multiply(radius, np.sin(angle), out=out[len(radius):])
-    return out[:n].reshape(shape).astype(dtype, copy=False)
-
-
-def _grid(shape, dtype):
-    h, w = shape
-    return np.arange(h, dtype=dtype)[:, None], np.arange(w, dtype=dtype)[None, :]
-
-
-class Shift(Augmentation):
+class Shift(Warp):
     """Random translation by up to `max_shift` whole pixels in each direction, zero fill."""
 
     def __init__(self, max_shift: int = 2, p: float = 1.0):
@@ -69,17 +16,27 @@ class Shift(Augmentation):
             raise ValueError(f"max_shift: expected a non-negative integer, got {max_shift!r}")
         self.max_shift = max_shift
 
+    def draw(self, grid, n, rng):
+        return rng.integers(0, 2 * self.max_shift + 1, size=(2, n)) - self.max_shift  # source = out + (dy, dx)
+
+    def compose(self, grid, params, images):
+        m = np.zeros((params.shape[1], 2, 3))
+        m[:, 0, 0] = m[:, 1, 1] = 1
+        m[:, :, 2] = params.T
+        grid.affine(m, images)
+
     def transform(self, x, rng):
+        """Alone, a shift needs no interpolation: a window of the zero-padded batch."""
         b, h, w = x.shape
         k = self.max_shift
         padded = np.zeros((b, h + 2 * k, w + 2 * k), x.dtype)
         padded[:, k:k + h, k:k + w] = x
-        dy, dx = rng.integers(0, 2 * k + 1, size=(2, b))
+        dy, dx = self.draw(None, b, rng) + k
         windows = np.lib.stride_tricks.sliding_window_view(padded, (h, w), axis=(1, 2))  # (B, 2k+1, 2k+1, H, W)
         return windows[np.arange(b), dy, dx]
 
 
-class Affine(Augmentation):
+class Affine(Warp):
     """Random rotation (+-`rotation` degrees), scale (1 +- `scale`), shear (+-`shear` degrees) and
     translation (+-`translate` pixels) about the image centre, with bilinear sampling."""
 
@@ -88,53 +45,61 @@ class Affine(Augmentation):
         super().__init__(p)
         self.rotation, self.scale, self.shear, self.translate = rotation, scale, shear, translate
 
-    def transform(self, x, rng):
-        b, h, w = x.shape
-        dt = x.dtype
-        theta = np.deg2rad(rng.uniform(-self.rotation, self.rotation, b))
-        shear = np.tan(np.deg2rad(rng.uniform(-self.shear, self.shear, b)))
-        s = 1.0 / rng.uniform(1 - self.scale, 1 + self.scale, b)  # sampling the inverse map
-        t = rng.uniform(-self.translate, self.translate, (2, b))
+    def draw(self, grid, n, rng):
+        theta = np.deg2rad(rng.uniform(-self.rotation, self.rotation, n))
+        shear = np.tan(np.deg2rad(rng.uniform(-self.shear, self.shear, n)))
+        s = 1.0 / rng.uniform(1 - self.scale, 1 + self.scale, n)  # sampling the inverse map
+        t = rng.uniform(-self.translate, self.translate, (2, n))
         cos, sin = np.cos(theta), np.sin(theta)
-        # source = s * R(theta) @ Shear @ (out - centre) + centre + t
-        a, bb = s * cos, s * (cos * shear - sin)
-        c, d = s * sin, s * (sin * shear + cos)
-        r, col = _grid((h, w), dt)
-        r, col = r - (h - 1) / 2, col - (w - 1) / 2
-        coef = lambda v: v.astype(dt)[:, None, None]  # noqa: E731
-        xs = coef(a) * col + coef(bb) * r + ((w - 1) / 2 + coef(t[0]))
-        ys = coef(c) * col + coef(d) * r + ((h - 1) / 2 + coef(t[1]))
-        return bilinear(x, ys, xs)
+        # (x, y) source = s * R(theta) @ Shear @ (out - centre) + centre + t; rows of m: y, x; columns: row, col, 1
+        m = np.empty((n, 2, 3))
+        m[:, 1, 1], m[:, 1, 0] = s * cos, s * (cos * shear - sin)
+        m[:, 0, 1], m[:, 0, 0] = s * sin, s * (sin * shear + cos)
+        return m, t
+
+    def compose(self, grid, params, images):
+        m, t = params
+        h, w = grid.shape
+        centre = np.array([(h - 1) / 2, (w - 1) / 2])
+        m[:, :, 2] = centre + t[::-1].T - m[:, :, :2] @ centre
+        grid.affine(m, images)
 
 
-class Elastic(Augmentation):
+class Elastic(Warp):
     """Elastic distortion (Simard et al. 2003): a random displacement field, uniform in [-1, 1] per pixel,
-    smoothed by a Gaussian of width `sigma` and scaled by `alpha`, then bilinear sampling."""
+    smoothed by a Gaussian of width `sigma` and scaled by `alpha`, then bilinear sampling.
+
+    The smoothed field has few degrees of freedom: it is drawn in the leading eigenvectors of the smoothing
+    (99.99 % of the variance along each axis), same mean and covariance as smoothing H x W uniforms, with a
+    small fraction of the random numbers (docs/math.md)."""
 
     def __init__(self, alpha: float = 34.0, sigma: float = 4.0, p: float = 1.0):
         super().__init__(p)
         if not sigma > 0:
             raise ValueError(f"sigma: expected a positive number, got {sigma!r}")
         self.alpha, self.sigma = alpha, sigma
-        self._kernels = {}
+        self._bases = {}
 
-    def _kernel(self, n, dtype):
-        """(n, n) matrix applying a zero-padded 1-D Gaussian filter: smoothing is K_h @ field @ K_w^T."""
-        if (n, dtype) not in self._kernels:
+    def basis(self, n: int) -> np.ndarray:
+        """(n, k) matrix L with L @ L^T = K @ K^T to 99.99 % of its trace, K the zero-padded 1-D Gaussian filter."""
+        if n not in self._bases:
             i = np.arange(n)
             k = np.exp(-((i[:, None] - i[None, :]) ** 2) / (2 * self.sigma ** 2)) / (np.sqrt(2 * np.pi) * self.sigma)
-            self._kernels[n, dtype] = k.astype(dtype)
-        return self._kernels[n, dtype]
+            lam, vec = np.linalg.eigh(k @ k.T)
+            lam, vec = np.clip(lam[::-1], 0, None), vec[:, ::-1]
+            keep = int(np.searchsorted(np.cumsum(lam) / lam.sum(), 0.9999)) + 1
+            self._bases[n] = vec[:, :keep] * np.sqrt(lam[:keep])
+        return self._bases[n]
 
-    def transform(self, x, rng):
-        b, h, w = x.shape
-        kh, kw = self._kernel(h, x.dtype), self._kernel(w, x.dtype)
-        field = rng.random((2 * b * h, w), dtype=np.float32).astype(x.dtype, copy=False)
-        field -= 0.5
-        field = field @ (kw.T * (2 * self.alpha))  # smooth along W (and scale to [-1, 1] * alpha): one GEMM
-        field = np.matmul(kh, field.reshape(2 * b, h, w)).reshape(2, b, h, w)  # smooth along H
-        r, c = _grid((h, w), x.dtype)
-        return bilinear(x, r + field[0], c + field[1])
+    def draw(self, grid, n, rng):
+        k = [self.basis(size).shape[1] for size in grid.shape]
+        u = uniform(rng, (2, n, *k), grid.dtype)
+        u -= 0.5
+        u *= 2 * self.alpha
+        return u
+
+    def compose(self, grid, params, images):
+        grid.displace(params, self.basis(grid.shape[0]), self.basis(grid.shape[1]), images)
 
 
 class Noise(Augmentation):
@@ -149,8 +114,7 @@ class Noise(Augmentation):
         self.std, self.clip_min, self.clip_max = std, clip_min, clip_max
 
     def transform(self, x, rng):
-        out = gaussian(rng, x.shape, x.dtype)
-        out *= x.dtype.type(self.std)
+        out = gaussian(rng, x.shape, x.dtype, std=self.std)
         out += x
         if self.clip_min is not None or self.clip_max is not None:
             np.clip(out, self.clip_min, self.clip_max, out=out)
@@ -169,9 +133,11 @@ class Cutout(Augmentation):
 
     def transform(self, x, rng):
         b, h, w = x.shape
-        cy, cx = rng.integers(0, h, b), rng.integers(0, w, b)
-        top, left = cy - self.size // 2, cx - self.size // 2
-        rows = np.arange(h)[None, :] - top[:, None]
-        cols = np.arange(w)[None, :] - left[:, None]
-        inside = ((rows >= 0) & (rows < self.size))[:, :, None] & ((cols >= 0) & (cols < self.size))[:, None, :]
-        return np.where(inside, x.dtype.type(0), x)
+        top, left = rng.integers(0, [[h], [w]], (2, b)) - self.size // 2  # corner of a square with a random centre
+        a = np.arange(max(h, w))
+        rows = (a[:h] - top[:, None]).astype(np.uint64) < self.size  # (B, H): the square's rows
+        keep = ((a[:w] - left[:, None]).astype(np.uint64) >= self.size).astype(x.dtype)  # (B, W): 0 in its columns
+        out = x.copy().reshape(b * h, w)
+        hit = np.flatnonzero(rows)  # at most `size` rows per image change
+        out[hit] *= keep[hit // h]
+        return out.reshape(x.shape)

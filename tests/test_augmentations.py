@@ -5,7 +5,7 @@ import pytest
 from framework import Dataset, registry
 from framework.build import build
 from framework.recipe import RecipeError, validate
-from plugins.augmentations import bilinear
+from framework.augment import bilinear
 from test_trainer import make_trainer
 
 NAMES = ["shift", "affine", "elastic", "noise", "cutout"]
