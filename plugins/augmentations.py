@@ -46,10 +46,11 @@ class Affine(Warp):
         self.rotation, self.scale, self.shear, self.translate = rotation, scale, shear, translate
 
     def draw(self, grid, n, rng):
-        theta = np.deg2rad(rng.uniform(-self.rotation, self.rotation, n))
-        shear = np.tan(np.deg2rad(rng.uniform(-self.shear, self.shear, n)))
-        s = 1.0 / rng.uniform(1 - self.scale, 1 + self.scale, n)  # sampling the inverse map
-        t = rng.uniform(-self.translate, self.translate, (2, n))
+        u = 2 * rng.random((5, n)) - 1  # each in [-1, 1)
+        theta = np.deg2rad(self.rotation * u[0])
+        shear = np.tan(np.deg2rad(self.shear * u[1]))
+        s = 1.0 / (1 + self.scale * u[2])  # sampling the inverse map
+        t = self.translate * u[3:]
         cos, sin = np.cos(theta), np.sin(theta)
         # (x, y) source = s * R(theta) @ Shear @ (out - centre) + centre + t; rows of m: y, x; columns: row, col, 1
         m = np.empty((n, 2, 3))
