@@ -1,6 +1,6 @@
 """A neural-network training framework in NumPy: layers, losses, a Trainer with events, and plugins
 registered through entry points."""
-from .augment import Augmentation
+from .augment import Augmentation, Warp
 from .callbacks import EVENTS, Batch, Callback, State
 from .data import Dataset, DataError, holdout, read_idx
 from .layers import BatchNorm, Dense, Dropout, Layer, LeakyReLU, Param, ReLU, Sigmoid, Tanh
@@ -14,7 +14,7 @@ from .trainer import Trainer
 
 __version__ = "0.1.0"
 __all__ = [
-    "Augmentation", "EVENTS", "Batch", "Callback", "State", "Dataset", "DataError", "holdout", "read_idx", "BatchNorm", "Dense", "Dropout", "Layer",
+    "Augmentation", "Warp", "EVENTS", "Batch", "Callback", "State", "Dataset", "DataError", "holdout", "read_idx", "BatchNorm", "Dense", "Dropout", "Layer",
     "LeakyReLU", "Param", "ReLU", "Sigmoid", "Tanh", "BinaryCrossEntropy", "Loss", "MeanSquaredError",
     "SoftmaxCrossEntropy", "Sequential", "build_mlp", "Optimizer", "RecipeError", "derive", "PluginError",
     "Scheduler", "Trainer",

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .augment import Grid, Warp, warp
 from .callbacks import Callback, State
 from .data import Dataset
 from .layers import Param
@@ -165,7 +166,8 @@ def check_scheduler(cls, epochs: int = 10, **params) -> None:
 def check_augmentation(cls, image_shape: tuple[int, int] | None = (8, 8), n_features: int = 6, **params) -> None:
     """An augmentation: keeps shape and dtype (float32 and float64), leaves its input untouched, is
     deterministic under a seed, changes the data, and runs on training batches through the Trainer.
-    Image augmentations get (16, *image_shape) batches; others (16, n_features)."""
+    Image augmentations get (16, *image_shape) batches; others (16, n_features). A `Warp` must also move
+    only the images it is given and compose with another warp."""
     name = getattr(cls, "__name__", repr(cls))
     aug = cls(**params)
     needs_images = getattr(aug, "needs_images", True)
@@ -181,6 +183,19 @@ def check_augmentation(cls, image_shape: tuple[int, int] | None = (8, 8), n_feat
         assert np.array_equal(a, b), f"{name}: not deterministic under the same seed"
         assert not np.array_equal(a, x), f"{name}: the data came back unchanged"
         assert np.all(np.isfinite(a)), f"{name}: produced NaN or infinity"
+    if isinstance(aug, Warp):
+        x = np.random.default_rng(0).random(shape)
+        grid = Grid(len(x), image_shape, x.dtype)
+        chosen = np.arange(0, len(x), 2)
+        aug.compose(grid, aug.draw(grid, len(chosen), np.random.default_rng(3)), chosen)
+        out = grid.sample(x)
+        assert np.allclose(out[1::2], x[1::2], rtol=0, atol=1e-12), \
+            f"{name}: compose() moved images it was not given"
+        assert not np.allclose(out[::2], x[::2]), f"{name}: compose() did not move the images it was given"
+        shifted = warp([aug, _Translate()], x, np.random.default_rng(3), select=False)
+        alone = aug.transform(x, np.random.default_rng(3))
+        assert np.allclose(shifted[:, :-1], alone[:, 1:], atol=1e-12), \
+            f"{name}: composed with a one-row translation, the result is not the translated result"
     data = _tiny_dataset(image_shape=image_shape) if needs_images else _tiny_dataset(n_features=n_features)
     seen: dict[int, list] = {0: [], 1000: []}
 
@@ -194,6 +209,18 @@ def check_augmentation(cls, image_shape: tuple[int, int] | None = (8, 8), n_feat
     _fit([Spy(0), cls(**params), Spy(1000)], data, epochs=1)
     assert any(not np.array_equal(a, b) for a, b in zip(seen[0], seen[1000])), \
         f"{name}: the Trainer's training batches were not transformed"
+
+
+class _Translate(Warp):
+    """Source = output + one row: composed last, it must translate any warp's result by one row."""
+
+    def draw(self, grid, n, rng):
+        return n
+
+    def compose(self, grid, n, images):
+        m = np.zeros((n, 2, 3))
+        m[:, 0, 0], m[:, 1, 1], m[:, 0, 2] = 1, 1, 1
+        grid.affine(m, images)
 
 
 def check_regularizer(cls, **params) -> None:

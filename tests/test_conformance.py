@@ -81,6 +81,21 @@ def test_checks_catch_broken_plugins():
     with pytest.raises(AssertionError, match="modified its input"):
         testing.check_augmentation(InPlace)
 
+    from framework.augment import Warp
+
+    class Greedy(Warp):  # moves every image, whichever it is given
+        def draw(self, grid, n, rng):
+            return rng.random(grid.n)
+
+        def compose(self, grid, params, images):
+            m = np.zeros((grid.n, 2, 3))
+            m[:, 0, 0] = m[:, 1, 1] = 1
+            m[:, 1, 2] = params
+            grid.affine(m)
+
+    with pytest.raises(AssertionError, match="moved images it was not given"):
+        testing.check_augmentation(Greedy)
+
     class WrongGrad(Callback):
         def setup(self, trainer):
             self.params = trainer.model.params
