@@ -13,8 +13,8 @@ from .callbacks import Callback
 
 
 def uniform(rng: np.random.Generator, shape, dtype=np.float32) -> np.ndarray:
-    """Uniform samples in [0, 1). For float32, 24 random bits each, two per 64-bit draw of the generator:
-    the same values Generator.random would give in kind, at half its cost here."""
+    """Uniform samples in [0, 1). For float32, 24 random bits each (as Generator.random gives), two per
+    64-bit draw of the bit generator, which is about 20 % faster here than Generator.random."""
     dtype = np.dtype(dtype)
     if dtype != np.float32:
         return rng.random(shape, dtype=dtype)
