@@ -86,6 +86,11 @@ def test_field_after_a_map_is_interpolated_at_the_mapped_points():
     inner = (slice(1, -2), slice(1, -2))  # where the shifted points still see the field on both sides
     np.testing.assert_allclose(ys[1][inner], (p[0] + 0.25 + d[0])[inner])
     np.testing.assert_allclose(xs[1][inner], (p[1] + 0.5 + d[1])[inner])
+    swap = np.array([[[0, 1, 0], [2, 0, 1]]] * 2, float)  # then (y, x) -> (x, 2 y + 1): mixes the dense part
+    g.affine(swap)
+    ys2, xs2 = g.coordinates()
+    np.testing.assert_allclose(ys2, xs)
+    np.testing.assert_allclose(xs2, 2 * ys + 1)
 
 
 def test_each_warp_selects_its_own_images():
