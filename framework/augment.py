@@ -255,7 +255,11 @@ class Warp(Augmentation):
 
     def on_batch_begin(self, trainer, state):
         run = getattr(self, "_run", [self])
-        if run:
+        if run is None:  # an earlier warp applies this one
+            return
+        if len(run) == 1:  # alone: its own transform (a shift, say, needs no interpolation)
+            super().on_batch_begin(trainer, state)
+        else:
             x = state.batch.x
             state.batch.x = warp(run, x.reshape(len(x), *self.shape), trainer.rng).reshape(x.shape)
 
