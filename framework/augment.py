@@ -129,6 +129,13 @@ class Grid:
             self.dense[:, sel] = np.einsum("kij,jkhw->ikhw", lin.astype(self.dtype), self.dense[:, sel])
         self.moved[sel] = True
 
+    def translate(self, offsets: np.ndarray, images=None) -> None:
+        """Follow the map with q -> q + offsets[k] ((k, 2): rows, columns) for the selected images."""
+        m = np.zeros((len(offsets), 2, 3))
+        m[:, 0, 0] = m[:, 1, 1] = 1
+        m[:, :, 2] = offsets
+        self.affine(m, images)
+
     def displace(self, coefficients: np.ndarray, basis_h: np.ndarray, basis_w: np.ndarray, images=None) -> None:
         """Follow the map with q -> q + e(q), where e = basis_h @ coefficients[c, k] @ basis_w^T is coordinate c
         of a displacement field on the pixel grid for the k-th selected image. Where the map so far is not the

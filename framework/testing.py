@@ -218,9 +218,7 @@ class _Translate(Warp):
         return n
 
     def compose(self, grid, n, images):
-        m = np.zeros((n, 2, 3))
-        m[:, 0, 0], m[:, 1, 1], m[:, 0, 2] = 1, 1, 1
-        grid.affine(m, images)
+        grid.translate(np.tile([1.0, 0.0], (n, 1)), images)
 
 
 def check_regularizer(cls, **params) -> None:

@@ -20,10 +20,7 @@ class Shift(Warp):
         return rng.integers(0, 2 * self.max_shift + 1, size=(2, n)) - self.max_shift  # source = out + (dy, dx)
 
     def compose(self, grid, params, images):
-        m = np.zeros((params.shape[1], 2, 3))
-        m[:, 0, 0] = m[:, 1, 1] = 1
-        m[:, :, 2] = params.T
-        grid.affine(m, images)
+        grid.translate(params.T, images)
 
     def transform(self, x, rng):
         """Alone, a shift needs no interpolation: a window of the zero-padded batch."""

@@ -88,10 +88,7 @@ def test_checks_catch_broken_plugins():
             return rng.random(grid.n)
 
         def compose(self, grid, params, images):
-            m = np.zeros((grid.n, 2, 3))
-            m[:, 0, 0] = m[:, 1, 1] = 1
-            m[:, 1, 2] = params
-            grid.affine(m)
+            grid.translate(np.stack([np.zeros(grid.n), params], axis=1))
 
     with pytest.raises(AssertionError, match="moved images it was not given"):
         testing.check_augmentation(Greedy)

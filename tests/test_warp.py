@@ -73,10 +73,7 @@ def test_field_then_affine_mixes_coefficients_exactly():
 def test_field_after_a_map_is_interpolated_at_the_mapped_points():
     h, w = 9, 9
     g = Grid(2, (h, w), np.float64)
-    m = np.zeros((2, 2, 3))
-    m[:, 0, 0] = m[:, 1, 1] = 1
-    m[:, :, 2] = [0.25, 0.5]  # a translation by a fraction of a pixel
-    g.affine(m)
+    g.translate(np.array([[0.25, 0.5]] * 2))  # a translation by a fraction of a pixel
     d = np.array([1.5, -2.0])  # a constant displacement field, only for image 1
     g.displace(d.reshape(2, 1, 1, 1), np.ones((h, 1)), np.ones((w, 1)), images=[1])
     ys, xs = g.coordinates()
