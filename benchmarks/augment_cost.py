@@ -2,7 +2,11 @@
 interleaved in one process, plus the time per batch of each one alone and of all five as the Trainer applies
 them (shift, affine and elastic composed into one sampling), alone and inside the training epoch.
 
-    python benchmarks/augment_cost.py [--rounds 3] [--hidden 512,256]
+    python benchmarks/augment_cost.py [--rounds 3] [--hidden 512,256] [--floor]
+
+--floor also prints what the budget is spent on: one NumPy pass and one gather over a batch's pixels, exact
+bilinear sampling, the normal draws of `noise` and the bit generator's draws under them, and the epoch with
+one BLAS thread instead of two.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import time
 import numpy as np
 
 from framework import Batch, Callback, State, registry
+from framework.augment import bilinear, gaussian
 from framework.malloc import tune_malloc
 from framework.build import build
 from framework.recipe import validate
@@ -55,10 +60,33 @@ def per_batch(f, repeats=50):
     return (time.perf_counter() - t0) / repeats * 1e3
 
 
+def floor(data, rng, hidden, rounds):
+    """The building blocks of the per-batch cost, for 128 images of 28 x 28."""
+    x = data.x_train[:128].reshape(128, 28, 28)
+    n = x.size
+    ys = np.arange(28, dtype=np.float32)[:, None] + rng.uniform(-3, 3, x.shape).astype(np.float32)
+    xs = np.arange(28, dtype=np.float32) + rng.uniform(-3, 3, x.shape).astype(np.float32)
+    out, flat, index = np.empty_like(x), np.zeros(n + 4096, np.float32), rng.integers(0, n, n)
+    print(f"one elementwise pass over {n} pixels: {per_batch(lambda: np.add(x, x, out=out)) * 1e3:.0f} us; "
+          f"one gather: {per_batch(lambda: flat.take(index, mode='clip')) * 1e3:.0f} us")
+    print(f"bilinear sampling: {per_batch(lambda: bilinear(x, ys, xs)):.2f} ms; {n} normal draws: "
+          f"{per_batch(lambda: gaussian(rng, n)):.2f} ms, of which the {n // 2} 64-bit draws under them: "
+          f"{per_batch(lambda: rng.bit_generator.random_raw(n // 2)):.2f} ms")
+    from threadpoolctl import threadpool_limits
+    two, one = [], []
+    for r in range(rounds):
+        two.append(epoch_seconds(data, [], r, hidden)[0])
+        with threadpool_limits(1):
+            one.append(epoch_seconds(data, [], r, hidden)[0])
+    print(f"epoch with one BLAS thread / two: {statistics.median(one) / statistics.median(two):.2f} "
+          f"({statistics.median(one):.2f} s / {statistics.median(two):.2f} s)")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--hidden", default="512,256", help="hidden widths (default: the default recipe's 512,256)")
+    p.add_argument("--floor", action="store_true", help="also time the building blocks of the cost")
     args = p.parse_args()
     hidden = [int(h) for h in args.hidden.split(",")]
     print(f"malloc tuning (framework.malloc) for every method: {tune_malloc()}")
@@ -79,6 +107,8 @@ def main():
         trainer.callbacks("on_batch_begin", trainer, state)
 
     print(f"{'all five':<12} {per_batch(all_five):>9.2f}   (as the Trainer applies them)")
+    if args.floor:
+        floor(data, rng, hidden, args.rounds)
     base, full, inside = [], [], []
     for r in range(args.rounds):
         base.append(epoch_seconds(data, [], r, hidden)[0])
