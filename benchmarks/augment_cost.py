@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from framework import Batch, Callback, State, registry
-from framework.augment import bilinear, gaussian
+from plugins.augmentations.sampling import bilinear, gaussian
 from framework.malloc import tune_malloc
 from framework.build import build
 from framework.recipe import validate

@@ -1,195 +1,16 @@
 """The augmentation interface: callbacks that transform each training batch in `on_batch_begin`.
 
 Only training batches pass through `on_batch_begin`; validation and test data never do. Geometric
-augmentations (`Warp`) that follow one another in the Trainer's callback order are composed into one map
-from output pixels to source coordinates (a `Grid`), and the batch is sampled once: one bilinear
-interpolation instead of one per warp, which is faster and blurs less (docs/math.md, "Augmentations").
+augmentations (`Warp`) describe a map from output pixels to source coordinates instead of pixels; a run of
+consecutive warps is composed into one map and the batch sampled once (`fuse_warps`, applied where the
+Trainer assembles its callbacks): one interpolation instead of one per warp, faster and less blurred.
+The grid that warps compose into lives with the augmentation plugins (plugins.augmentations.sampling).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .callbacks import Callback
-
-
-def uniform(rng: np.random.Generator, shape, dtype=np.float32) -> np.ndarray:
-    """Uniform samples in [0, 1). For float32, 24 random bits each (as Generator.random gives), two per
-    64-bit draw of the bit generator, which is about 20 % faster here than Generator.random."""
-    dtype = np.dtype(dtype)
-    if dtype != np.float32:
-        return rng.random(shape, dtype=dtype)
-    n = int(np.prod(shape))
-    bits = rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
-    out = (bits >> np.uint32(8)).astype(np.float32)
-    out *= np.float32(2.0 ** -24)
-    return out.reshape(shape)
-
-
-def gaussian(rng: np.random.Generator, shape, dtype=np.float32, std: float = 1.0) -> np.ndarray:
-    """Normal samples of standard deviation `std` by the Box-Muller transform: exact in distribution, and
-    several times faster here than Generator.standard_normal for float32."""
-    n = int(np.prod(shape))
-    m = (n + 1) // 2
-    u = uniform(rng, (2, m), dtype)
-    radius = np.subtract(1, u[0], out=u[0])  # in (0, 1], so the log is finite
-    np.log(radius, out=radius)
-    radius *= -2 * std ** 2
-    np.sqrt(radius, out=radius)
-    angle = u[1]
-    angle *= 2 * np.pi
-    out = np.empty(2 * m, dtype)
-    np.multiply(radius, np.cos(angle), out=out[:m])
-    np.multiply(radius, np.sin(angle, out=angle), out=out[m:])
-    return out[:n].reshape(shape)
-
-
-def bilinear(images: np.ndarray, ys: np.ndarray, xs: np.ndarray, overwrite: bool = False) -> np.ndarray:
-    """Sample images (B, H, W) at fractional source coordinates ys, xs (B, H, W), zeros outside.
-
-    With `overwrite`, ys and xs (of the images' dtype) serve as scratch space.
-    Works on a copy with a zero border (one pixel before, two after), so the four neighbours of any clipped
-    coordinate exist; they are read through shifted views of one array, with 32-bit index arithmetic.
-    """
-    if not overwrite:
-        ys, xs = (np.array(np.broadcast_to(c, images.shape), images.dtype) for c in (ys, xs))
-    b, h, w = images.shape
-    wp = w + 3
-    padded = np.zeros((b, h + 3, wp), images.dtype)
-    padded[:, 1:h + 1, 1:w + 1] = images
-    flat = padded.reshape(-1)
-    np.clip(ys, -1, h, out=ys)  # farther out reads the zero border just the same
-    np.clip(xs, -1, w, out=xs)
-    i = np.floor(ys)
-    ys -= i  # now the fractional weights
-    i *= wp
-    x0 = np.floor(xs)
-    xs -= x0
-    i += x0  # exact: |i| < 2^24
-    del x0  # (temporaries are dropped as soon as possible: fewer cache misses)
-    i32 = i.astype(np.int32)
-    del i
-    i32.reshape(b, -1)[...] += (np.arange(b, dtype=np.int32) * ((h + 3) * wp) + (wp + 1))[:, None]  # image, border
-    i = i32.astype(np.intp)
-    del i32
-    top, right = flat.take(i, mode="clip"), flat[1:].take(i, mode="clip")
-    right -= top
-    right *= xs
-    top += right
-    del right
-    bottom, corner = flat[wp:].take(i, mode="clip"), flat[wp + 1:].take(i, mode="clip")
-    del i
-    corner -= bottom
-    corner *= xs
-    bottom += corner
-    del corner
-    bottom -= top
-    bottom *= ys
-    bottom += top
-    return bottom
-
-
-def expand(coefficients: np.ndarray, basis_h: np.ndarray, basis_w: np.ndarray) -> np.ndarray:
-    """basis_h @ C[m] @ basis_w^T for a stack of coefficient matrices stored transposed, (m, kw, kh); returns
-    (m, H, W). Two matrix products for the whole stack and one small transposition between them."""
-    m, kw, kh = coefficients.shape
-    h = len(basis_h)
-    left = (coefficients.reshape(m * kw, kh) @ basis_h.T).reshape(m, kw, h)
-    left = np.ascontiguousarray(left.transpose(0, 2, 1)).reshape(m * h, kw)
-    return (left @ basis_w.T).reshape(m, h, len(basis_w))
-
-
-class Grid:
-    """Where each output pixel of a batch of n images reads its source: for image b and output pixel
-    p = (row, col), source(p) = A[b] @ (row, col, 1) + sum_f M_f[b] @ e_f[b](p) + D[b](p).
-
-    A is affine; each e_f is a smooth displacement field kept in a separable basis, e = Bh @ C @ Bw^T per
-    coordinate, so composing an affine map after it only mixes its small coefficient matrices (M_f); D is a
-    dense displacement, needed only when a field is composed after a non-identity map. Coordinates: (y, x).
-    """
-
-    def __init__(self, n: int, shape: tuple[int, int], dtype):
-        self.n, self.shape, self.dtype = n, tuple(shape), np.dtype(dtype)
-        self.matrix = np.zeros((n, 2, 3))
-        self.matrix[:, 0, 0] = self.matrix[:, 1, 1] = 1
-        self.fields = []  # [mix (n, 2, 2) or None for the identity, coefficients (2, n, kh, kw), Bh, Bw]
-        self.dense = None  # (2, n, H, W)
-        self.moved = np.zeros(n, bool)
-
-    def affine(self, m: np.ndarray, images=None) -> None:
-        """Follow the map with q -> m[:, :2] @ q + m[:, 2] (m: (k, 2, 3), one per selected image)."""
-        sel = slice(None) if images is None else images
-        lin = m[:, :, :2]
-        new = lin @ self.matrix[sel]
-        new[:, :, 2] += m[:, :, 2]
-        self.matrix[sel] = new
-        for f in self.fields:
-            f[0] = np.tile(np.eye(2), (self.n, 1, 1)) if f[0] is None else f[0]
-            f[0][sel] = lin @ f[0][sel]
-        if self.dense is not None:
-            self.dense[:, sel] = np.einsum("kij,jkhw->ikhw", lin.astype(self.dtype), self.dense[:, sel])
-        self.moved[sel] = True
-
-    def translate(self, offsets: np.ndarray, images=None) -> None:
-        """Follow the map with q -> q + offsets[k] ((k, 2): rows, columns) for the selected images."""
-        m = np.zeros((len(offsets), 2, 3))
-        m[:, 0, 0] = m[:, 1, 1] = 1
-        m[:, :, 2] = offsets
-        self.affine(m, images)
-
-    def displace(self, coefficients: np.ndarray, basis_h: np.ndarray, basis_w: np.ndarray, images=None) -> None:
-        """Follow the map with q -> q + e(q), where e = basis_h @ coefficients[c, k] @ basis_w^T is coordinate c
-        of a displacement field on the pixel grid for the k-th selected image. Where the map so far is not the
-        identity, e is interpolated (bilinear, zero outside) at the mapped points."""
-        if images is None and not self.moved.any():
-            coef = coefficients.astype(self.dtype, copy=False)
-        else:
-            idx = np.arange(self.n) if images is None else np.asarray(images)
-            coef = np.zeros((2, self.n, basis_h.shape[1], basis_w.shape[1]), self.dtype)
-            coef[:, idx] = coefficients
-            moved = idx[self.moved[idx]]
-            if len(moved):
-                k, (h, w) = len(moved), self.shape
-                field = expand(coef[:, moved].transpose(0, 1, 3, 2).reshape(2 * k, basis_w.shape[1], -1),
-                               basis_h.astype(self.dtype), basis_w.astype(self.dtype))  # (2k, H, W) on the grid
-                coef[:, moved] = 0
-                ys, xs = self.coordinates()
-                at = [np.concatenate([c[moved]] * 2) for c in (ys, xs)]
-                e = bilinear(field, *at, overwrite=True).reshape(2, k, h, w)
-                if self.dense is None:
-                    self.dense = np.zeros((2, self.n, h, w), self.dtype)
-                self.dense[:, moved] += e
-            self.moved[idx] = True
-        self.fields.append([None, coef, basis_h.astype(self.dtype), basis_w.astype(self.dtype)])
-        if images is None:
-            self.moved[:] = True
-
-    def coordinates(self) -> tuple[np.ndarray, np.ndarray]:
-        """Source coordinates (ys, xs), each (n, H, W): the affine part and all fields in two matrix products."""
-        (h, w), n, dt = self.shape, self.n, self.dtype
-        bh = [np.ones((h, 1), dt), np.arange(h, dtype=dt)[:, None]] + [f[2] for f in self.fields]
-        bw = [np.ones((w, 1), dt), np.arange(w, dtype=dt)[:, None]] + [f[3] for f in self.fields]
-        kh, kw = sum(b.shape[1] for b in bh), sum(b.shape[1] for b in bw)
-        coef = np.zeros((2, n, kw, kh), dt)  # coefficient of bw[:, j] * bh[:, i], transposed for expand()
-        coef[:, :, 0, 0] = self.matrix[:, :, 2].T
-        coef[:, :, 0, 1] = self.matrix[:, :, 0].T  # times the row
-        coef[:, :, 1, 0] = self.matrix[:, :, 1].T  # times the column
-        i = j = 2
-        for mix, c, fh, fw in self.fields:
-            if mix is not None:
-                mix = mix.astype(dt)
-                c = [mix[:, r, :1, None] * c[0] + mix[:, r, 1:, None] * c[1] for r in range(2)]
-            coef[:, :, j:j + fw.shape[1], i:i + fh.shape[1]] = np.swapaxes(c, 2, 3)
-            i, j = i + fh.shape[1], j + fw.shape[1]
-        ys, xs = expand(coef.reshape(2 * n, kw, kh), np.concatenate(bh, axis=1),
-                        np.concatenate(bw, axis=1)).reshape(2, n, h, w)
-        if self.dense is not None:
-            ys += self.dense[0]
-            xs += self.dense[1]
-        return ys, xs
-
-    def sample(self, images: np.ndarray) -> np.ndarray:
-        """The images (n, H, W) read through the map, by bilinear interpolation."""
-        return bilinear(images, *self.coordinates(), overwrite=True)
+from .callbacks import Callback, Order
 
 
 class Augmentation(Callback):
@@ -200,7 +21,7 @@ class Augmentation(Callback):
     `transform` returns a new array of the same shape and dtype; it must not modify `x`.
     """
 
-    order = 10
+    order = Order.AUGMENT
     needs_images = True
 
     def __init__(self, p: float = 1.0):
@@ -232,54 +53,66 @@ class Augmentation(Callback):
 class Warp(Augmentation):
     """A geometric augmentation: a random map from output pixels to source coordinates, for each image.
 
-    Implement `draw(grid, n, rng)` (the random parameters of n images) and `compose(grid, params, images)`, which
-    follows `grid`'s map with this warp's map for the selected images (`grid.affine`, `grid.displace`).
-    Warps that follow one another in the callback order are applied together: parameters are drawn in
-    recipe order, the maps composed, and the batch sampled once.
+    Implement `draw(grid, n, rng)` (the random parameters of n images) and `compose(grid, params, images)`,
+    which follows `grid`'s map with this warp's map for the selected images. `new_grid(n, shape, dtype)`
+    makes the grid: plugins.augmentations.GridWarp provides one (affine maps, smooth fields, bilinear
+    sampling); subclass it. Warps that follow one another in the callback order are applied together.
     """
 
-    def draw(self, grid: Grid, n: int, rng: np.random.Generator):
+    def draw(self, grid, n: int, rng: np.random.Generator):
         raise NotImplementedError
 
-    def compose(self, grid: Grid, params, images) -> None:
+    def compose(self, grid, params, images) -> None:
         raise NotImplementedError
+
+    @classmethod
+    def new_grid(cls, n: int, shape: tuple[int, int], dtype):
+        raise NotImplementedError(f"{cls.__name__}: a Warp needs new_grid(); subclass "
+                                  f"plugins.augmentations.GridWarp, which provides it")
+
+    @classmethod
+    def apply(cls, warps, x: np.ndarray, rng: np.random.Generator, select: bool = True) -> np.ndarray:
+        """Images x (n, H, W) through `warps` in order, sampled once. Parameters are drawn in order; with
+        `select`, each warp first picks the images it moves with probability `p`."""
+        n = len(x)
+        grid = cls.new_grid(n, x.shape[1:], x.dtype)
+        draws = []
+        for w in warps:
+            images = np.flatnonzero(rng.random(n) < w.p) if select and w.p < 1 else None
+            draws.append((w, w.draw(grid, n if images is None else len(images), rng), images))
+        for w, params, images in reversed(draws):  # source = first(second(...(last(p))))
+            w.compose(grid, params, images)
+        return grid.sample(x)
 
     def transform(self, x, rng):
-        return warp([self], x, rng, select=False)
+        return self.apply([self], x, rng, select=False)
 
-    def setup(self, trainer):
-        super().setup(trainer)
-        batch_hooks = [c for c in trainer.callbacks
-                       if getattr(type(c), "on_batch_begin", None) is not Callback.on_batch_begin]
-        at = next(i for i, c in enumerate(batch_hooks) if c is self)
-        first = at
-        while first > 0 and isinstance(batch_hooks[first - 1], Warp):
-            first -= 1
-        last = at
-        while last + 1 < len(batch_hooks) and isinstance(batch_hooks[last + 1], Warp):
-            last += 1
-        self._run = batch_hooks[first:last + 1] if first == at else None  # the first warp applies them all
+
+class WarpRun(Callback):
+    """Consecutive warps of one grid type applied as one augmentation (see `fuse_warps`)."""
+
+    order = Order.AUGMENT
+
+    def __init__(self, warps: list[Warp]):
+        self.warps = warps
 
     def on_batch_begin(self, trainer, state):
-        run = getattr(self, "_run", [self])
-        if run is None:  # an earlier warp applies this one
-            return
-        if len(run) == 1:  # alone: its own transform (a shift, say, needs no interpolation)
-            super().on_batch_begin(trainer, state)
-        else:
-            x = state.batch.x
-            state.batch.x = warp(run, x.reshape(len(x), *self.shape), trainer.rng).reshape(x.shape)
+        x, first = state.batch.x, self.warps[0]
+        state.batch.x = first.apply(self.warps, x.reshape(len(x), *first.shape), trainer.rng).reshape(x.shape)
 
 
-def warp(warps, x: np.ndarray, rng: np.random.Generator, select: bool = True) -> np.ndarray:
-    """Apply warps (in order) to images x (n, H, W) with one sampling. With `select`, each warp picks the
-    images it moves with probability `p`, as `Augmentation.on_batch_begin` does."""
-    n = len(x)
-    grid = Grid(n, x.shape[1:], x.dtype)
-    draws = []
-    for w in warps:
-        images = np.flatnonzero(rng.random(n) < w.p) if select and w.p < 1 else None
-        draws.append((w, w.draw(grid, n if images is None else len(images), rng), images))
-    for w, params, images in reversed(draws):  # source = first(second(...(last(p))))
-        w.compose(grid, params, images)
-    return grid.sample(x)
+def fuse_warps(batch_callbacks: list) -> list:
+    """The callbacks to call in `on_batch_begin`, in order, with each run of two or more consecutive warps
+    that share a grid type replaced by one `WarpRun`. A warp alone keeps its own `transform`."""
+    out, run = [], []
+
+    def flush():
+        out.extend(run if len(run) < 2 else [WarpRun(list(run))])
+        run.clear()
+
+    for cb in batch_callbacks:
+        if run and not (isinstance(cb, Warp) and type(cb).new_grid.__func__ is type(run[0]).new_grid.__func__):
+            flush()
+        (run if isinstance(cb, Warp) else out).append(cb)
+    flush()
+    return out

@@ -31,12 +31,10 @@ EVENTS = ("on_fit_begin", "on_epoch_begin", "on_batch_begin", "on_loss", "on_bac
 
 
 class Callback:
-    """Base class: override the hooks you need. Lower `order` runs first (ties keep recipe order).
+    """Base class: override the hooks you need. Lower `order` runs first (ties keep recipe order); the
+    bands are in `Order`."""
 
-    Suggested bands: augmentations 10, regularizers 50, callbacks 100, loggers 200.
-    """
-
-    order: int = 100
+    order: int = 100  # Order.DEFAULT
 
     def setup(self, trainer) -> None:
         """Called once when the Trainer is built, before any event."""
@@ -82,25 +80,51 @@ class State:
     exception: BaseException | None = None
 
 
-def monitor_mode(monitor: str, mode: str = "auto") -> str:
-    """'min' or 'max' for a watched metric; "auto" is min for losses and errors, max otherwise."""
-    if mode == "auto":
-        mode = "min" if "loss" in monitor or "rmse" in monitor else "max"
-    if mode not in ("min", "max"):
-        raise ValueError(f"mode: expected 'min', 'max' or 'auto', got {mode!r}")
-    return mode
+class Order:
+    """The `order` bands of callbacks (lower runs first in every event; ties keep recipe order)."""
+
+    SCHEDULE = 0      # set the learning rate before anything else sees the batch
+    AUGMENT = 10      # transform the training batch
+    REGULARIZE = 50   # penalties, dropout, constraints
+    EARLY_STOP = 90   # decide to stop after the regularizers, before loggers see the epoch
+    DEFAULT = 100
+    LOG = 200         # loggers see the epoch's final metrics
+    CHECKPOINT = 300  # after loggers and early stopping: the saved state is the epoch's last word
+
+
+class Monitor:
+    """Watches one metric and says whether a new value beats the best so far by more than `min_delta`.
+    `mode` "auto" is min for losses and errors (names containing "loss" or "rmse"), max otherwise."""
+
+    def __init__(self, name: str, mode: str = "auto", min_delta: float = 0.0):
+        if mode == "auto":
+            mode = "min" if "loss" in name or "rmse" in name else "max"
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode: expected 'min', 'max' or 'auto', got {mode!r}")
+        self.name, self.mode, self.min_delta, self.best = name, mode, min_delta, None
+
+    def improved(self, value: float) -> bool:
+        """True (and `best` becomes `value`) if `value` beats the best so far."""
+        if self.best is not None and not (value < self.best - self.min_delta if self.mode == "min"
+                                          else value > self.best + self.min_delta):
+            return False
+        self.best = value
+        return True
 
 
 class CallbackList:
-    """Callbacks sorted by `order`; each event calls only the callbacks that override it."""
+    """Callbacks sorted by `order`; each event calls only the callbacks that override it. `fuse`, if given,
+    maps the callbacks of `on_batch_begin` to the objects to call instead (the Trainer fuses warps)."""
 
-    def __init__(self, callbacks):
-        self.callbacks = sorted(callbacks, key=lambda c: getattr(c, "order", 100))  # stable sort
+    def __init__(self, callbacks, fuse=None):
+        self.callbacks = sorted(callbacks, key=lambda c: getattr(c, "order", Order.DEFAULT))  # stable sort
         self._hooks = {}
         for event in EVENTS:
             base = getattr(Callback, event)
-            self._hooks[event] = [getattr(c, event) for c in self.callbacks
-                                  if getattr(type(c), event, base) is not base]
+            active = [c for c in self.callbacks if getattr(type(c), event, base) is not base]
+            if event == "on_batch_begin" and fuse is not None:
+                active = fuse(active)
+            self._hooks[event] = [getattr(c, event) for c in active]
 
     def __call__(self, event: str, trainer, state) -> None:
         for hook in self._hooks[event]:

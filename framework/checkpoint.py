@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .io import atomic_write_bytes
+from .files import atomic_write_bytes
 
 FORMAT = 1
 

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from . import recipe as rcp
-from .io import atomic_write_bytes, atomic_write_json
+from .files import atomic_write_bytes, atomic_write_json
+from .malloc import tune_malloc
 
 BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 COMPARISON_KEYS = {"base", "variants", "baseline", "seeds", "set", "description"}
@@ -134,6 +135,7 @@ def _finished(run_dir: Path, recipe: dict) -> dict | None:
 
 
 def _worker_init(threads: int) -> None:
+    tune_malloc()
     try:  # also caps pools that exist already (BLAS reads the environment variables only at load time)
         from threadpoolctl import threadpool_limits
         threadpool_limits(threads)

@@ -1,10 +1,6 @@
-"""Datasets as plain arrays, the seeded validation split, and a checked IDX reader (MNIST's file format)."""
+"""Datasets as plain arrays, and the seeded validation split."""
 from __future__ import annotations
 
-import gzip
-import hashlib
-import os
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,44 +67,3 @@ def holdout(x: np.ndarray, y: np.ndarray, val_size: int | float, seed: int = 0):
 
 class DataError(Exception):
     """A data file is missing, truncated, corrupt, or not the file expected."""
-
-
-_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-def parse_idx(raw: bytes, source: str = "<bytes>") -> np.ndarray:
-    """Parse IDX bytes: magic (0, 0, dtype code, ndim), ndim big-endian uint32 sizes, then the data."""
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES or raw[3] == 0:
-        raise DataError(f"{source}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
-    ndim = raw[3]
-    head = 4 + 4 * ndim
-    if len(raw) < head:
-        raise DataError(f"{source}: truncated IDX header ({len(raw)} bytes, expected at least {head})")
-    shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, 4))
-    dtype = np.dtype(_IDX_DTYPES[raw[2]])
-    expected = head + int(np.prod(shape)) * dtype.itemsize
-    if len(raw) != expected:
-        what = "truncated" if len(raw) < expected else "has trailing bytes"
-        raise DataError(f"{source}: IDX file {what}: {len(raw)} bytes, expected {expected} for shape {shape}")
-    return np.frombuffer(raw, dtype, offset=head).reshape(shape).astype(dtype.newbyteorder("="), copy=False)
-
-
-def read_idx(path: str | os.PathLike, md5: str | None = None) -> np.ndarray:
-    """Read a (optionally gzip-compressed) IDX file; verify the MD5 of its decompressed bytes if given."""
-    path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
-        raise DataError(f"{path}: corrupt gzip data ({type(e).__name__}: {e})") from None
-    except OSError as e:
-        raise DataError(f"{path}: cannot read ({e})") from None
-    if md5 is not None:
-        got = hashlib.md5(raw).hexdigest()
-        if got != md5:
-            raise DataError(f"{path}: checksum mismatch: MD5 of the decompressed data is {got}, expected {md5}")
-    return parse_idx(raw, path)

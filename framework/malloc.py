@@ -3,7 +3,9 @@
 Arrays of a few hundred KB (a batch's activations, an augmentation's index arrays) sit above glibc's default
 mmap threshold, so each is mapped and unmapped per step and its pages faulted in again: that costs a third
 of an MNIST epoch here. Raising the mmap and trim thresholds lets the heap reuse that memory. Linux/glibc
-only; set FRAMEWORK_MALLOC_TUNING=0 to leave malloc alone.
+only; set FRAMEWORK_MALLOC_TUNING=0 to leave malloc alone. The commands (framework.run, the workers of
+framework.compare) call `tune_malloc()` at start; the Trainer does not, so a program embedding npframe keeps
+its own malloc settings unless it calls it.
 """
 from __future__ import annotations
 

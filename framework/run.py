@@ -15,7 +15,8 @@ from . import checkpoint as ckpt
 from . import recipe as rcp
 from .build import build
 from .data import DataError
-from .io import atomic_write_json, unique_dir
+from .files import atomic_write_json, unique_dir
+from .malloc import tune_malloc
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -81,6 +82,7 @@ def load_run(run_dir: str | Path, which: str = "last", weights_only: bool = Fals
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    tune_malloc()  # a process-wide choice, made by the command, not by the Trainer
     started = time.time()
     try:
         if args.resume:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .callbacks import Callback
+from .callbacks import Callback, Order
 
 
 class Scheduler(Callback):
@@ -11,7 +11,7 @@ class Scheduler(Callback):
     the fractional number of epochs done (step / steps_per_epoch). Optional linear warm-up from 0 over
     `warmup_epochs`. `base_lr` is the optimizer's lr when training starts."""
 
-    order = 0
+    order = Order.SCHEDULE
 
     def __init__(self, warmup_epochs: float = 0.0):
         if warmup_epochs < 0:

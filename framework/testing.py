@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .augment import Grid, Warp, warp
+from .augment import Warp
 from .callbacks import Callback, State
 from .data import Dataset
 from .layers import Param
@@ -185,14 +185,14 @@ def check_augmentation(cls, image_shape: tuple[int, int] | None = (8, 8), n_feat
         assert np.all(np.isfinite(a)), f"{name}: produced NaN or infinity"
     if isinstance(aug, Warp):
         x = np.random.default_rng(0).random(shape)
-        grid = Grid(len(x), image_shape, x.dtype)
+        grid = cls.new_grid(len(x), image_shape, x.dtype)
         chosen = np.arange(0, len(x), 2)
         aug.compose(grid, aug.draw(grid, len(chosen), np.random.default_rng(3)), chosen)
         out = grid.sample(x)
         assert np.allclose(out[1::2], x[1::2], rtol=0, atol=1e-12), \
             f"{name}: compose() moved images it was not given"
         assert not np.allclose(out[::2], x[::2]), f"{name}: compose() did not move the images it was given"
-        shifted = warp([aug, _Translate()], x, np.random.default_rng(3), select=False)
+        shifted = cls.apply([aug, _Translate()], x, np.random.default_rng(3), select=False)
         alone = aug.transform(x, np.random.default_rng(3))
         assert np.allclose(shifted[:, :-1], alone[:, 1:], atol=1e-12), \
             f"{name}: composed with a one-row translation, the result is not the translated result"

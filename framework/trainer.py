@@ -5,10 +5,10 @@ import time
 
 import numpy as np
 
+from .augment import fuse_warps
 from .callbacks import Batch, CallbackList, State
 from .data import Dataset
 from .losses import Loss
-from .malloc import tune_malloc
 from .model import Sequential
 from .optim import Optimizer
 
@@ -26,7 +26,7 @@ class Trainer:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.dtype = np.dtype(dtype)
         self.data = data.astype(self.dtype)
-        self.callbacks = CallbackList(callbacks)
+        self.callbacks = CallbackList(callbacks, fuse=fuse_warps)  # consecutive warps: one sampling
         self.epochs, self.batch_size, self.eval_batch_size = epochs, batch_size, eval_batch_size
         self.rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[1])
         self.run_dir, self.recipe = run_dir, recipe or {}
@@ -37,7 +37,6 @@ class Trainer:
                 cb.setup(self)
 
     def fit(self) -> State:
-        tune_malloc()
         s, call = self.state, self.callbacks
         x, y = self.data.x_train, self.data.y_train
         try:

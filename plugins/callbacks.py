@@ -1,9 +1,7 @@
 """General callbacks."""
 from __future__ import annotations
 
-from framework import Callback
-from framework import checkpoint as ckpt
-from framework.callbacks import monitor_mode
+from framework import Callback, Monitor, Order, checkpoint_dir, save_checkpoint
 
 
 class Checkpoint(Callback):
@@ -11,37 +9,34 @@ class Checkpoint(Callback):
     `monitor` improves: parameters, optimizer, schedule and callback state, RNG state, epoch and history.
     `python -m framework.run --resume RUN_DIR` continues from last.npz, bit for bit."""
 
-    order = 300  # after early stopping and the loggers have seen the epoch
+    order = Order.CHECKPOINT
 
     def __init__(self, every: int = 1, save_best: bool = True, monitor: str = "val_loss", mode: str = "auto"):
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"every: expected a positive integer, got {every!r}")
-        self.every, self.save_best, self.monitor = every, save_best, monitor
-        self.mode = monitor_mode(monitor, mode)
-        self.best = None
+        self.every, self.save_best = every, save_best
+        self.monitor = Monitor(monitor, mode)
 
     def on_fit_begin(self, trainer, state):
         if trainer.run_dir is None:
             raise ValueError("checkpoint callback: the trainer has no run directory (run through "
                              "`python -m framework.run`, or set trainer.run_dir)")
-        self.dir = ckpt.checkpoint_dir(trainer.run_dir)
+        self.dir = checkpoint_dir(trainer.run_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
 
     def on_epoch_end(self, trainer, state):
-        value = state.metrics.get(self.monitor)
-        if self.save_best and value is not None and (
-                self.best is None or (value < self.best if self.mode == "min" else value > self.best)):
-            self.best = value
-            ckpt.save(trainer, self.dir / "best.npz")
+        value = state.metrics.get(self.monitor.name)
+        if self.save_best and value is not None and self.monitor.improved(value):
+            save_checkpoint(trainer, self.dir / "best.npz")
         last_epoch = state.epoch + 1 == trainer.epochs or trainer.should_stop
         if (state.epoch + 1) % self.every == 0 or last_epoch:
-            ckpt.save(trainer, self.dir / "last.npz")
+            save_checkpoint(trainer, self.dir / "last.npz")
 
     def on_fit_end(self, trainer, state):
-        ckpt.save(trainer, self.dir / "last.npz")
+        save_checkpoint(trainer, self.dir / "last.npz")
 
     def state_dict(self):
-        return {"best": self.best}
+        return {"best": self.monitor.best}
 
     def load_state_dict(self, state):
-        self.best = state["best"]
+        self.monitor.best = state["best"]

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from framework import Callback, Dropout
-from framework.callbacks import monitor_mode
+from framework import Callback, Dropout, Monitor, Order
 
 
 class _Penalty(Callback):
     """A penalty lam * R(w) on weights (Param.decay; biases too if include_bias): its value is added to
     the loss in on_loss and its gradient to Param.grad in on_backward_end."""
 
-    order = 50
+    order = Order.REGULARIZE
 
     def __init__(self, lam: float, include_bias: bool = False):
         if lam < 0:
@@ -59,7 +58,7 @@ class DropoutRegularizer(Callback):
     """Inserts inverted dropout after every hidden activation (rate `rate`), and optionally on the input
     (`input_rate`); active in training only. Masks come from the Trainer's generator."""
 
-    order = 50
+    order = Order.REGULARIZE
 
     def __init__(self, rate: float = 0.5, input_rate: float = 0.0):
         for name, r in (("rate", rate), ("input_rate", input_rate)):
@@ -82,7 +81,7 @@ class MaxNorm(Callback):
     """After every step, rescales each unit's incoming weight vector (a column of a Dense W) whose L2 norm
     exceeds `max_norm` back to that norm (Srebro & Shraibman 2005; Hinton et al. 2012)."""
 
-    order = 50
+    order = Order.REGULARIZE
 
     def __init__(self, max_norm: float = 3.0):
         if not max_norm > 0:
@@ -103,44 +102,39 @@ class EarlyStopping(Callback):
     """Stops when `monitor` has not improved by `min_delta` for `patience` epochs; with restore_best, puts
     back the best epoch's weights before the test split is evaluated."""
 
-    order = 90
+    order = Order.EARLY_STOP
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, mode: str = "auto",
                  restore_best: bool = True):
-        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
-        self.mode = monitor_mode(monitor, mode)
-        self.restore_best = restore_best
-        self.best, self.best_epoch, self.wait, self.best_weights = None, -1, 0, None
+        self.monitor, self.patience, self.restore_best = Monitor(monitor, mode, min_delta), patience, restore_best
+        self.best_epoch, self.wait, self.best_weights = -1, 0, None
 
     def on_validation_end(self, trainer, state):
-        if self.monitor not in state.metrics:
-            raise ValueError(f"early_stopping: metric {self.monitor!r} not found; available: "
-                             f"{', '.join(state.metrics)}")
-        value = state.metrics[self.monitor]
-        better = self.best is None or (value < self.best - self.min_delta if self.mode == "min"
-                                       else value > self.best + self.min_delta)
-        if better:
-            self.best, self.best_epoch, self.wait = value, state.epoch, 0
+        name = self.monitor.name
+        if name not in state.metrics:
+            raise ValueError(f"early_stopping: metric {name!r} not found; available: {', '.join(state.metrics)}")
+        if self.monitor.improved(state.metrics[name]):
+            self.best_epoch, self.wait = state.epoch, 0
             if self.restore_best:
                 self.best_weights = {k: v.copy() for k, v in trainer.model.state_dict().items()}
         else:
             self.wait += 1
             if self.wait >= self.patience:
                 trainer.should_stop = True
-        state.metrics[f"best_{self.monitor}"] = self.best
+        state.metrics[f"best_{name}"] = self.monitor.best
 
     def on_train_end(self, trainer, state):
         if self.restore_best and self.best_weights is not None:
             trainer.model.load_state_dict(self.best_weights)
 
     def state_dict(self):
-        out = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+        out = {"best": self.monitor.best, "best_epoch": self.best_epoch, "wait": self.wait}
         for k, v in (self.best_weights or {}).items():
             out[f"weights.{k}"] = v
         return out
 
     def load_state_dict(self, state):
-        self.best = None if state["best"] is None else float(state["best"])
+        self.monitor.best = None if state["best"] is None else float(state["best"])
         self.best_epoch, self.wait = int(state["best_epoch"]), int(state["wait"])
         w = {k[len("weights."):]: np.array(v) for k, v in state.items() if k.startswith("weights.")}
         self.best_weights = w or None

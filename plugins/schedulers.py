@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from framework.schedule import Scheduler
+from framework import Scheduler
 
 
 class Constant(Scheduler):

@@ -5,7 +5,7 @@ import pytest
 from framework import Dataset, registry
 from framework.build import build
 from framework.recipe import RecipeError, validate
-from framework.augment import bilinear
+from plugins.augmentations.sampling import bilinear
 from test_trainer import make_trainer
 
 NAMES = ["shift", "affine", "elastic", "noise", "cutout"]
@@ -134,6 +134,6 @@ def test_augmentations_on_digits_end_to_end(tmp_path):
     t = build(recipe, run_dir=str(tmp_path))
     s = t.fit()
     assert s.metrics["test_accuracy"] > 0.2
-    from framework.tb import event_files
+    from tb_events import event_files
     raw = event_files(tmp_path)[0].read_bytes()
     assert b"train/batch_images" in raw

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from framework.tb import event_files, read_scalars
+from tb_events import event_files, read_scalars
 
 
 def run_cli(*args, cwd):

@@ -7,7 +7,7 @@ import pytest
 
 from framework.compare import load_comparison, variant_recipes
 from framework.recipe import RecipeError
-from framework.tb import event_files
+from tb_events import event_files
 
 
 def compare(*args, cwd):

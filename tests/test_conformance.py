@@ -81,9 +81,9 @@ def test_checks_catch_broken_plugins():
     with pytest.raises(AssertionError, match="modified its input"):
         testing.check_augmentation(InPlace)
 
-    from framework.augment import Warp
+    from plugins.augmentations import GridWarp
 
-    class Greedy(Warp):  # moves every image, whichever it is given
+    class Greedy(GridWarp):  # moves every image, whichever it is given
         def draw(self, grid, n, rng):
             return rng.random(grid.n)
 

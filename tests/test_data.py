@@ -5,8 +5,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from framework import DataError, holdout, read_idx, registry
-from framework.data import parse_idx
+from framework import DataError, holdout, registry
+from plugins.datasets.idx import parse_idx, read_idx
 
 
 def idx_bytes(arr):

@@ -87,7 +87,7 @@ def test_early_stopping_stops_and_restores_best():
 
     t = make_trainer([FakeVal(), es], epochs=5)
     s = t.fit()
-    assert len(s.history) == 4 and es.best == 0.5 and es.best_epoch == 1
+    assert len(s.history) == 4 and es.monitor.best == 0.5 and es.best_epoch == 1
     assert np.array_equal(t.model.params[0].value, saved[1])
 
 

@@ -3,9 +3,10 @@ import numpy as np
 import pytest
 
 from framework import registry
-from framework.augment import Grid, gaussian, uniform, warp
+from framework.augment import WarpRun
 from framework.build import build
 from framework.recipe import validate
+from plugins.augmentations.sampling import Grid, GridWarp, gaussian, uniform
 
 Shift, Affine, Elastic = (registry.get("augmentations", n) for n in ("shift", "affine", "elastic"))
 
@@ -33,7 +34,7 @@ def test_fused_warps_equal_sequential_ones_in_either_order():
         seq = x
         for w in order:  # a quarter turn and whole-pixel shifts: interpolation is exact, so must be the fusion
             seq = w.transform(seq, TopRng())
-        fused = warp(order, x, TopRng())
+        fused = GridWarp.apply(order, x, TopRng())
         np.testing.assert_allclose(fused, seq, atol=1e-12)
         results.append(fused)
     assert not np.allclose(results[0], results[1])  # the two orders are different maps
@@ -92,7 +93,7 @@ def test_field_after_a_map_is_interpolated_at_the_mapped_points():
 
 def test_each_warp_selects_its_own_images():
     x = np.random.default_rng(3).random((2000, 6, 6))
-    out = warp([Affine(p=0.5), Shift(max_shift=2, p=0.6)], x, np.random.default_rng(4))
+    out = GridWarp.apply([Affine(p=0.5), Shift(max_shift=2, p=0.6)], x, np.random.default_rng(4))
     untouched = np.all(out == x, axis=(1, 2)).mean()
     assert abs(untouched - 0.5 * 0.4) < 0.04  # neither picked it (a shift can draw (0, 0): +1/25 of the rest)
 
@@ -116,7 +117,7 @@ def test_elastic_field_has_the_covariance_of_smoothed_uniform_noise():
     assert np.trace(basis @ basis.T) >= 0.9999 * np.trace(c1)
 
 
-def test_warps_in_a_row_are_applied_by_the_first(monkeypatch):
+def test_warps_in_a_row_are_applied_as_one(monkeypatch):
     x = np.zeros((12, 64), np.float32)
     from framework import Dataset
     data = Dataset("img", x, np.zeros(12, int), x, np.zeros(12, int), x, np.zeros(12, int), n_classes=2,
@@ -125,7 +126,8 @@ def test_warps_in_a_row_are_applied_by_the_first(monkeypatch):
                        "augmentations": ["shift", "affine", "noise", "elastic"]})
     t = build(recipe, data=data)
     shift, affine, noise, elastic = [c for c in t.callbacks if type(c).__name__ in ("Shift", "Affine", "Noise", "Elastic")]
-    assert shift._run == [shift, affine] and affine._run is None and elastic._run == [elastic]
+    hooks = [h.__self__ for h in t.callbacks._hooks["on_batch_begin"]]
+    assert isinstance(hooks[0], WarpRun) and hooks[0].warps == [shift, affine] and hooks[1:] == [noise, elastic]
     samples = []
     original = Grid.sample
     monkeypatch.setattr(Grid, "sample", lambda self, images: samples.append(len(images)) or original(self, images))

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from framework import DataError, Dataset
-from framework.download import fetch_idx_files
+from .idx import fetch_idx_files
 
 from .mnist import load_idx_set
 

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import numpy as np
 
-from framework import Dataset, holdout, read_idx
+from framework import Dataset, holdout
+
+from .idx import read_idx
 
 DATA = Path(__file__).parent / "data" / "mnist"
 # MD5 of each decompressed file, as published with the originals.

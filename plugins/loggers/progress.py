@@ -4,11 +4,11 @@ from __future__ import annotations
 import math
 import sys
 
-from framework import Callback
+from framework import Callback, Order
 
 
 class ProgressLogger(Callback):
-    order = 210
+    order = Order.LOG + 10  # after the other loggers
 
     def __init__(self, bar: bool | None = None):
         self.bar_enabled, self.bar = bar, None

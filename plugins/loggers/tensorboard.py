@@ -1,10 +1,25 @@
 """TensorBoard logging through tensorboardX: one event file per run, written into the run directory."""
 from __future__ import annotations
 
+import struct
+import zlib
+
 import numpy as np
 
-from framework import Callback
-from framework.png import encode_png
+from framework import Callback, Order
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    """8-bit greyscale PNG bytes of a (H, W) array in [0, 1] (clipped): image summaries need no imaging library."""
+    img = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+    h, w = img.shape
+    raw = np.concatenate([np.zeros((h, 1), np.uint8), img], axis=1).tobytes()  # filter byte 0 per row
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
 
 
 def image_grid(images: np.ndarray, cols: int = 8, pad: int = 2) -> np.ndarray:
@@ -46,7 +61,7 @@ class TensorBoardLogger(Callback):
     a chart. For image data, once per run: a grid of the first training batch as the network saw it (after
     augmentation)."""
 
-    order = 200
+    order = Order.LOG
 
     def __init__(self, every_n_steps: int = 50, logdir: str | None = None):
         self.every_n_steps, self.logdir, self.writer = every_n_steps, logdir, None

@@ -5,13 +5,13 @@ import json
 import os
 from pathlib import Path
 
-from framework import Callback
+from framework import Callback, Order
 
 
 class JsonLinesLogger(Callback):
     """Each line: {"epoch": n, "step": s, <metric>: value, ...}; the last line has "split": "test"."""
 
-    order = 200  # the logger band: after regularizers and early stopping have updated the metrics
+    order = Order.LOG  # after regularizers and early stopping have updated the metrics
 
     def __init__(self, filename: str = "metrics.jsonl"):
         self.filename = filename

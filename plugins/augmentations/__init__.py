@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from framework.augment import Augmentation, Warp, gaussian, uniform
+from framework import Augmentation
+
+from .sampling import Grid, GridWarp, gaussian, uniform
+
+__all__ = ["Shift", "Affine", "Elastic", "Noise", "Cutout", "Grid", "GridWarp"]
 
 
-class Shift(Warp):
+class Shift(GridWarp):
     """Random translation by up to `max_shift` whole pixels in each direction, zero fill."""
 
     def __init__(self, max_shift: int = 2, p: float = 1.0):
@@ -33,7 +37,7 @@ class Shift(Warp):
         return windows[np.arange(b), dy, dx]
 
 
-class Affine(Warp):
+class Affine(GridWarp):
     """Random rotation (+-`rotation` degrees), scale (1 +- `scale`), shear (+-`shear` degrees) and
     translation (+-`translate` pixels) about the image centre, with bilinear sampling."""
 
@@ -63,7 +67,7 @@ class Affine(Warp):
         grid.affine(m, images)
 
 
-class Elastic(Warp):
+class Elastic(GridWarp):
     """Elastic distortion (Simard et al. 2003): a random displacement field, uniform in [-1, 1] per pixel,
     smoothed by a Gaussian of width `sigma` and scaled by `alpha`, then bilinear sampling.
 
