@@ -5,9 +5,8 @@ import numpy as np
 
 from . import registry
 from .data import Dataset
-from .layers import ACTIVATIONS
 from .losses import LOSS_FOR_TASK, LOSSES
-from .model import build_mlp
+from .model import ModelError, build_mlp
 from .recipe import PLUGIN_LIST_KEYS, RecipeError
 from .trainer import Trainer
 
@@ -46,15 +45,12 @@ def build(recipe: dict, where: str = "<recipe>", run_dir: str | None = None, dat
     loss_name = LOSS_FOR_TASK[data.task] if recipe["loss"] == "auto" else recipe["loss"]
     loss_fn = LOSSES[loss_name]()
     m = recipe["model"]
-    if m["activation"] not in ACTIVATIONS:
-        raise RecipeError(f"{where}: key 'model.activation': expected one of {', '.join(ACTIVATIONS)}, "
-                          f"got {m['activation']!r}")
     init_rng = np.random.default_rng(np.random.SeedSequence(recipe["seed"]).spawn(2)[0])
     try:
         model = build_mlp(data.n_features, data.n_outputs, m["hidden"], m["activation"], rng=init_rng, dtype=dtype,
                           activation_params=m.get("activation_params"), norm=m.get("norm"))
-    except (TypeError, ValueError) as e:
-        raise RecipeError(f"{where}: key 'model': {e}") from None
+    except ModelError as e:  # build_mlp checks the model's arguments and names the one at fault
+        raise RecipeError(f"{where}: key 'model.{e.key}': {e.message}") from None
     optimizer = make("optimizers", recipe["optimizer"], where, "optimizer", model.params)
     callbacks = []
     if recipe["scheduler"] is not None:

@@ -39,7 +39,7 @@ def _join(prefix: str, meta: dict[str, Any], arrays) -> dict[str, Any]:
     return out
 
 
-def save(trainer, path: str | os.PathLike, extra: dict[str, Any] | None = None) -> None:
+def save(trainer, path: str | os.PathLike) -> None:
     """Write the trainer's complete state to `path` (.npz), atomically."""
     s = trainer.state
     arrays: dict[str, np.ndarray] = {}
@@ -60,7 +60,6 @@ def save(trainer, path: str | os.PathLike, extra: dict[str, Any] | None = None) 
         "optimizer": {"class": type(trainer.optimizer).__qualname__,
                       "state": _split("optimizer/", trainer.optimizer.state_dict(), arrays)},
         "callbacks": callbacks,
-        "extra": extra or {},
     }
     buf = io.BytesIO()
     np.savez(buf, meta=np.array(json.dumps(meta)), **arrays)

@@ -61,8 +61,11 @@ def train_remote(recipe: dict) -> tuple[dict, dict[str, bytes]]:
     threads = blas_share()
     from threadpoolctl import threadpool_limits
 
-    from .compare import run_one
+    from .malloc import tune_malloc
 
+    from .backends import run_one
+
+    tune_malloc()
     tmp = tempfile.mkdtemp(prefix="npframe-run-")
     try:
         with threadpool_limits(threads):
@@ -92,7 +95,7 @@ def write_run(run_dir: Path, files: dict[str, bytes]) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_all_dask(tasks, spec: str, report, log=print, allowed_failures: int = 2) -> dict[tuple[str, int], dict]:
+def run_dask(tasks, report, spec: str, log=print, allowed_failures: int = 2) -> dict[tuple[str, int], dict]:
     """Run (variant, seed, recipe, run_dir) tasks on a Dask cluster; each run is written, and
     `report(name, seed, summary)` called, as soon as it finishes."""
     dask, distributed = _import_distributed()

@@ -16,22 +16,15 @@ import io
 import json
 import math
 import os
-import runpy
-import shutil
 import statistics
 import sys
 import time
-import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from . import recipe as rcp
-from .files import atomic_write_bytes, atomic_write_json
-from .malloc import tune_malloc
-
-BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+from .backends import run_local
+from .files import atomic_write_bytes
 COMPARISON_KEYS = {"base", "variants", "baseline", "seeds", "set", "description"}
 
 
@@ -42,17 +35,7 @@ class ComparisonError(rcp.RecipeError):
 def load_comparison(path: str | os.PathLike) -> dict[str, Any]:
     """Execute a comparison file and check its `comparison` dict."""
     path = Path(path)
-    if not path.is_file():
-        raise ComparisonError(f"{path}: comparison file not found")
-    try:
-        ns = runpy.run_path(str(path), run_name="__comparison__")
-    except SyntaxError as e:
-        raise ComparisonError(f"{path}:{e.lineno}: syntax error: {e.msg}") from None
-    except Exception as e:
-        raise ComparisonError(f"{path}: error while executing: {type(e).__name__}: {e}") from None
-    c = ns.get("comparison")
-    if not isinstance(c, dict):
-        raise ComparisonError(f"{path}: expected a top-level variable `comparison` holding a dict")
+    c = rcp.run_file(path, "comparison", ComparisonError)
     unknown = set(c) - COMPARISON_KEYS
     if unknown:
         raise ComparisonError(f"{path}: unknown key {sorted(unknown)[0]!r}; expected: {', '.join(sorted(COMPARISON_KEYS))}")
@@ -100,30 +83,6 @@ def variant_recipes(c: dict, overrides: list[str], where: str) -> dict[str, dict
     return out
 
 
-def run_one(recipe: dict, run_dir: str) -> dict:
-    """Train one run into run_dir (worker process). Returns its summary; a failure is recorded, not raised."""
-    from .build import build
-    from .run import summary_of
-
-    run_dir_p = Path(run_dir)
-    if run_dir_p.exists():  # an earlier failed or --force'd run: start clean, one event file per run
-        shutil.rmtree(run_dir_p)
-    run_dir_p.mkdir(parents=True)
-    started = time.time()
-    trainer = None
-    try:
-        trainer = build(recipe, where=str(run_dir_p / "recipe.json"), run_dir=run_dir)
-        atomic_write_json(run_dir_p / "recipe.json", recipe)
-        trainer.fit()
-        summary = summary_of(trainer, "completed", started)
-    except Exception as e:  # reported in the table; the other runs go on
-        summary = summary_of(trainer, "failed", started) if trainer is not None else {"status": "failed"}
-        summary["error"] = f"{type(e).__name__}: {e}"
-        summary["traceback"] = traceback.format_exc()
-    atomic_write_json(run_dir_p / "summary.json", summary)
-    return summary
-
-
 def _finished(run_dir: Path, recipe: dict) -> dict | None:
     """The summary of a completed earlier run of exactly this recipe, else None."""
     try:
@@ -134,48 +93,10 @@ def _finished(run_dir: Path, recipe: dict) -> dict | None:
     return summary if same and summary.get("status") == "completed" else None
 
 
-def _worker_init(threads: int) -> None:
-    tune_malloc()
-    try:  # also caps pools that exist already (BLAS reads the environment variables only at load time)
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(threads)
-    except ImportError:
-        pass
-
-
 def report(name: str, seed: int, summary: dict) -> None:
     status = summary.get("status")
     detail = _headline(summary) if status == "completed" else summary.get("error")
     print(f"  {name} seed {seed}: {status}  {detail}", flush=True)
-
-
-def run_all(tasks: list[tuple[str, int, dict, Path]], workers: int) -> dict[tuple[str, int], dict]:
-    """Run (variant, seed, recipe, run_dir) tasks on `workers` processes; BLAS threads split between them."""
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    results: dict[tuple[str, int], dict] = {}
-    if not tasks:
-        return results
-    saved = {v: os.environ.get(v) for v in BLAS_VARS}
-    os.environ.update({v: str(threads) for v in BLAS_VARS})
-    try:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
-                                 initargs=(threads,)) as pool:
-            futures = {pool.submit(run_one, recipe, str(run_dir)): (name, seed) for name, seed, recipe, run_dir in tasks}
-            for fut in as_completed(futures):
-                name, seed = futures[fut]
-                try:
-                    summary = fut.result()
-                except Exception as e:  # the worker process itself died
-                    summary = {"status": "failed", "error": f"worker died: {type(e).__name__}: {e}"}
-                results[name, seed] = summary
-                report(name, seed, summary)
-    finally:
-        for v, old in saved.items():
-            if old is None:
-                os.environ.pop(v, None)
-            else:
-                os.environ[v] = old
-    return results
 
 
 def _headline(summary: dict) -> str:
@@ -288,14 +209,14 @@ def main(argv=None) -> int:
     print(f"{args.comparison}: {len(recipes)} variants x {n_seeds} seeds; {len(results)} finished earlier, "
           f"{len(tasks)} to run on {where}", flush=True)
     if args.cluster:
-        from .cluster import ClusterError, run_all_dask
+        from .cluster import ClusterError, run_dask
         try:
-            results.update(run_all_dask(tasks, args.cluster, report))
+            results.update(run_dask(tasks, report, args.cluster))
         except ClusterError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
     else:
-        results.update(run_all(tasks, n_workers))
+        results.update(run_local(tasks, report, n_workers))
     rows = table(c, results, list(range(n_seeds)))
     command = " ".join(["python -m framework.compare", *(argv if argv is not None else sys.argv[1:])])
     write_results(out_dir, c, rows, [recipes[c["baseline"]]["seed"] + k for k in range(n_seeds)], command)

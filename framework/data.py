@@ -1,7 +1,7 @@
 """Datasets as plain arrays, and the seeded validation split."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -11,6 +11,7 @@ class Dataset:
     """Train/val/test arrays. x is (N, features) float32; `image_shape` is (H, W) for image data, else None.
 
     `task` is "multiclass" (y: int labels 0..n_classes-1), "binary" (y: 0/1) or "regression" (y: float).
+    `class_names`, where known, names the classes in label order.
     """
 
     name: str
@@ -23,6 +24,7 @@ class Dataset:
     task: str = "multiclass"
     n_classes: int | None = None
     image_shape: tuple[int, int] | None = None
+    class_names: tuple[str, ...] | None = None
 
     @property
     def n_features(self) -> int:
@@ -39,8 +41,7 @@ class Dataset:
 
     def limit(self, n: int) -> "Dataset":
         """Keep at most n examples of each split (for quick runs and tests)."""
-        cut = {f"{a}_{s}": getattr(self, f"{a}_{s}")[:n] for a in "xy" for s in ("train", "val", "test")}
-        return Dataset(self.name, task=self.task, n_classes=self.n_classes, image_shape=self.image_shape, **cut)
+        return replace(self, **{f"{a}_{s}": getattr(self, f"{a}_{s}")[:n] for a in "xy" for s in ("train", "val", "test")})
 
     def astype(self, dtype) -> "Dataset":
         """Features cast to dtype (no copy when already so); regression targets too."""
@@ -48,7 +49,7 @@ class Dataset:
         for s in ("train", "val", "test"):
             y = getattr(self, f"y_{s}")
             cast[f"y_{s}"] = y.astype(dtype, copy=False) if self.task != "multiclass" else y
-        return Dataset(self.name, task=self.task, n_classes=self.n_classes, image_shape=self.image_shape, **cast)
+        return replace(self, **cast)
 
 
 def holdout(x: np.ndarray, y: np.ndarray, val_size: int | float, seed: int = 0):

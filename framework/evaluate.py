@@ -48,6 +48,8 @@ def main(argv=None) -> int:
             pred, n = (z[:, 0] > 0).astype(np.int64), 2
         print("confusion matrix:")
         print(format_confusion(confusion_matrix(y.astype(np.int64), pred, n)))
+        if trainer.data.class_names:
+            print("classes: " + ", ".join(f"{i} {c}" for i, c in enumerate(trainer.data.class_names)))
     return 0
 
 

@@ -57,14 +57,26 @@ class Sequential:
         return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"
 
 
+class ModelError(ValueError):
+    """A bad model argument; `key` names it (hidden, activation, activation_params, norm)."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"{key}: {message}")
+        self.key, self.message = key, message
+
+
 def build_mlp(n_in: int, n_out: int, hidden: list[int], activation: str = "relu", *, rng=None,
               dtype=np.float32, activation_params: dict | None = None, norm: str | None = None) -> Sequential:
     """Dense [-> BatchNorm] -> activation for each hidden width, then a linear Dense output (the loss adds
     the softmax or sigmoid)."""
     if norm not in (None, "batch"):
-        raise ValueError(f"model.norm: expected None or 'batch', got {norm!r}")
+        raise ModelError("norm", f"expected None or 'batch', got {norm!r}")
     if activation not in ACTIVATIONS:
-        raise ValueError(f"model.activation: expected one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        raise ModelError("activation", f"expected one of {', '.join(ACTIVATIONS)}, got {activation!r}")
+    try:
+        ACTIVATIONS[activation](**(activation_params or {}))
+    except (TypeError, ValueError) as e:
+        raise ModelError("activation_params", f"{ACTIVATIONS[activation].__name__}: {e}") from None
     rng = np.random.default_rng() if rng is None else rng
     layers: list[Layer] = []
     widths = [n_in, *hidden]

@@ -14,6 +14,8 @@ import runpy
 from pathlib import Path
 from typing import Any
 
+from .losses import LOSSES as _LOSS_CLASSES
+
 DEFAULTS: dict[str, Any] = {
     "dataset": "mnist",
     "model": {"hidden": [256, 128], "activation": "relu"},
@@ -34,7 +36,7 @@ PLUGIN_KEYS = {"dataset": "datasets", "optimizer": "optimizers", "scheduler": "s
 PLUGIN_LIST_KEYS = {"regularizers": "regularizers", "augmentations": "augmentations",
                     "callbacks": "callbacks", "loggers": "loggers"}
 MODEL_KEYS = {"hidden": list, "activation": str, "activation_params": dict, "norm": (str, type(None))}
-LOSSES = ("auto", "softmax_cross_entropy", "binary_cross_entropy", "mse")
+LOSSES = ("auto", *_LOSS_CLASSES)  # "auto": the loss of the dataset's task
 
 
 class RecipeError(Exception):
@@ -54,23 +56,30 @@ def load_raw(path: str | os.PathLike) -> dict:
     path = Path(path)
     if not path.is_absolute() and _loading and not path.exists():
         path = _loading[-1].parent / path
-    if not path.is_file():
-        raise RecipeError(f"{path}: recipe file not found")
     _loading.append(path.resolve())
     try:
-        ns = runpy.run_path(str(path), run_name="__recipe__")
+        return copy.deepcopy(run_file(path, "recipe"))
+    finally:
+        _loading.pop()
+
+
+def run_file(path: Path, variable: str, error: type[Exception] = RecipeError) -> dict:
+    """Execute a Python file (a recipe or a comparison: code, run as it is) and return its top-level
+    `variable`, which must be a dict. Every problem is an `error` naming the file."""
+    if not path.is_file():
+        raise error(f"{path}: {variable} file not found")
+    try:
+        ns = runpy.run_path(str(path), run_name=f"__{variable}__")
     except RecipeError:
         raise
     except SyntaxError as e:
-        raise RecipeError(f"{path}:{e.lineno}: syntax error: {e.msg}") from None
+        raise error(f"{path}:{e.lineno}: syntax error: {e.msg}") from None
     except Exception as e:
-        raise RecipeError(f"{path}: error while executing the recipe: {type(e).__name__}: {e}") from e
-    finally:
-        _loading.pop()
-    if not isinstance(ns.get("recipe"), dict):
-        raise RecipeError(f"{path}: expected a top-level variable `recipe` holding a dict, "
-                          f"got {type(ns.get('recipe')).__name__}")
-    return copy.deepcopy(ns["recipe"])
+        raise error(f"{path}: error while executing the {variable}: {type(e).__name__}: {e}") from None
+    if not isinstance(ns.get(variable), dict):
+        raise error(f"{path}: expected a top-level variable `{variable}` holding a dict, "
+                    f"got {type(ns.get(variable)).__name__}")
+    return ns[variable]
 
 
 def derive(base: str | os.PathLike | dict, changes: dict[str, Any]) -> dict:

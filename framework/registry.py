@@ -9,7 +9,6 @@ import difflib
 import importlib.metadata as md
 import inspect
 import os
-import warnings
 from dataclasses import dataclass
 
 GROUPS = ("optimizers", "schedulers", "regularizers", "augmentations", "datasets", "loggers", "callbacks")
@@ -90,17 +89,6 @@ def info(group: str, name: str) -> PluginInfo:
 def get(group: str, name: str):
     """Import and return the plugin object (a class or factory function)."""
     return info(group, name).load()
-
-
-def load_all(group: str) -> dict:
-    """Import every plugin of a group; a broken one gives a warning naming it, the rest still load."""
-    loaded = {}
-    for name, pi in available(group).items():
-        try:
-            loaded[name] = pi.load()
-        except PluginError as e:
-            warnings.warn(str(e), RuntimeWarning, stacklevel=2)
-    return loaded
 
 
 def check_params(obj, params: dict, where: str, skip: int = 0) -> None:

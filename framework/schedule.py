@@ -1,8 +1,6 @@
 """Learning-rate schedules: callbacks that set `optimizer.lr = base_lr * factor(epoch)` before each step."""
 from __future__ import annotations
 
-import math
-
 from .callbacks import Callback, Order
 
 
@@ -31,7 +29,7 @@ class Scheduler(Callback):
     def on_fit_begin(self, trainer, state):
         if self.base_lr is None:  # a resumed run keeps the base lr it started with
             self.base_lr = trainer.optimizer.lr
-        self.steps_per_epoch = math.ceil(len(trainer.data.x_train) / trainer.batch_size)
+        self.steps_per_epoch = trainer.steps_per_epoch
         self.total_epochs = trainer.epochs
 
     def on_batch_begin(self, trainer, state):

@@ -142,7 +142,7 @@ def check_scheduler(cls, epochs: int = 10, **params) -> None:
 
     def lrs(sched):
         t = SimpleNamespace(optimizer=SimpleNamespace(lr=0.1), data=SimpleNamespace(x_train=np.zeros((100, 1))),
-                            batch_size=10, epochs=epochs)
+                            batch_size=10, steps_per_epoch=10, epochs=epochs)
         sched.on_fit_begin(t, State())
         out = []
         for step in range(epochs * 10):

@@ -36,6 +36,11 @@ class Trainer:
             if hasattr(cb, "setup"):
                 cb.setup(self)
 
+    @property
+    def steps_per_epoch(self) -> int:
+        """Optimizer steps (batches) in one epoch: the last batch may be smaller."""
+        return -(-len(self.data.x_train) // self.batch_size)
+
     def fit(self) -> State:
         s, call = self.state, self.callbacks
         x, y = self.data.x_train, self.data.y_train

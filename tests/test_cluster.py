@@ -88,7 +88,7 @@ comparison = {{
 def test_missing_dask_gives_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(cl.ClusterError, match=r'pip install "npframe\[cluster\]"'):
-        cl.run_all_dask([("a", 0, {}, None)], "local:1", report=print)
+        cl.run_dask([("a", 0, {}, None)], print, "local:1")
 
 
 def test_cluster_spec_and_safe_writes(tmp_path):

@@ -11,7 +11,7 @@ from test_trainer import make_trainer
 
 def fake_trainer(lr=0.1, n=100, batch_size=10, epochs=10):
     return SimpleNamespace(optimizer=SimpleNamespace(lr=lr), data=SimpleNamespace(x_train=np.zeros((n, 1))),
-                           batch_size=batch_size, epochs=epochs)
+                           batch_size=batch_size, steps_per_epoch=-(-n // batch_size), epochs=epochs)
 
 
 def lrs(name, steps, **kw):

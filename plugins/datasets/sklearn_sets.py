@@ -6,7 +6,8 @@ import numpy as np
 from framework import Dataset, holdout
 
 
-def _split(name, x, y, task, n_classes, test_size, val_size, split_seed, image_shape=None, standardize=True):
+def _split(name, x, y, task, n_classes, test_size, val_size, split_seed, image_shape=None, standardize=True,
+           class_names=None):
     """Hold out test then validation with fixed seeds; standardise features on the training split only."""
     x_rest, y_rest, x_te, y_te = holdout(x, y, test_size, split_seed)
     x_tr, y_tr, x_va, y_va = holdout(x_rest, y_rest, val_size, split_seed + 1)
@@ -16,7 +17,7 @@ def _split(name, x, y, task, n_classes, test_size, val_size, split_seed, image_s
         x_tr, x_va, x_te = ((a - mu) / sd for a in (x_tr, x_va, x_te))
     f32 = lambda a: a.astype(np.float32)  # noqa: E731
     return Dataset(name, f32(x_tr), y_tr, f32(x_va), y_va, f32(x_te), y_te, task=task, n_classes=n_classes,
-                   image_shape=image_shape)
+                   image_shape=image_shape, class_names=None if class_names is None else tuple(map(str, class_names)))
 
 
 def digits(test_size: float = 0.2, val_size: float = 0.1, split_seed: int = 0) -> Dataset:
@@ -34,7 +35,7 @@ def breast_cancer(test_size: float = 0.2, val_size: float = 0.1, split_seed: int
 
     d = load_breast_cancer()
     return _split("breast_cancer", d.data, d.target.astype(np.float32), "binary", 2, test_size, val_size,
-                  split_seed)
+                  split_seed, class_names=d.target_names)
 
 
 def diabetes(test_size: float = 0.2, val_size: float = 0.1, split_seed: int = 0) -> Dataset:
@@ -56,7 +57,8 @@ def iris(test_size: float = 0.2, val_size: float = 0.1, split_seed: int = 0) -> 
     from sklearn.datasets import load_iris
 
     d = load_iris()
-    return _split("iris", d.data, d.target.astype(np.int64), "multiclass", 3, test_size, val_size, split_seed)
+    return _split("iris", d.data, d.target.astype(np.int64), "multiclass", 3, test_size, val_size, split_seed,
+                  class_names=d.target_names)
 
 
 def wine(test_size: float = 0.2, val_size: float = 0.1, split_seed: int = 0) -> Dataset:
@@ -64,4 +66,5 @@ def wine(test_size: float = 0.2, val_size: float = 0.1, split_seed: int = 0) -> 
     from sklearn.datasets import load_wine
 
     d = load_wine()
-    return _split("wine", d.data, d.target.astype(np.int64), "multiclass", 3, test_size, val_size, split_seed)
+    return _split("wine", d.data, d.target.astype(np.int64), "multiclass", 3, test_size, val_size, split_seed,
+                  class_names=d.target_names)

@@ -1,7 +1,6 @@
 """Console progress: a tqdm bar over each epoch's batches (only on a terminal) and one line per epoch."""
 from __future__ import annotations
 
-import math
 import sys
 
 from framework import Callback, Order
@@ -16,9 +15,8 @@ class ProgressLogger(Callback):
     def on_epoch_begin(self, trainer, state):
         from tqdm import tqdm
 
-        n = math.ceil(len(trainer.data.x_train) / trainer.batch_size)
         disable = (not sys.stderr.isatty()) if self.bar_enabled is None else not self.bar_enabled
-        self.bar = tqdm(total=n, desc=f"epoch {state.epoch + 1}/{trainer.epochs}", leave=False,
+        self.bar = tqdm(total=trainer.steps_per_epoch, desc=f"epoch {state.epoch + 1}/{trainer.epochs}", leave=False,
                         disable=disable, unit="batch", dynamic_ncols=True)
 
     def on_batch_end(self, trainer, state):

@@ -1,0 +1,79 @@
+"""Where comparison runs execute. A backend takes (variant, seed, recipe, run_dir) tasks and a
+`report(variant, seed, summary)` callback, and returns {(variant, seed): summary}: `run_local` here (worker
+processes on this machine), `framework.cluster.run_dask` on a Dask cluster. Both train with `run_one`."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+
+from .files import atomic_write_json
+from .malloc import tune_malloc
+
+BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def run_one(recipe: dict, run_dir: str) -> dict:
+    """Train one run into run_dir (worker process). Returns its summary; a failure is recorded, not raised."""
+    from .build import build
+    from .run import summary_of
+
+    run_dir_p = Path(run_dir)
+    if run_dir_p.exists():  # an earlier failed or --force'd run: start clean, one event file per run
+        shutil.rmtree(run_dir_p)
+    run_dir_p.mkdir(parents=True)
+    started = time.time()
+    trainer = None
+    try:
+        trainer = build(recipe, where=str(run_dir_p / "recipe.json"), run_dir=run_dir)
+        atomic_write_json(run_dir_p / "recipe.json", recipe)
+        trainer.fit()
+        summary = summary_of(trainer, "completed", started)
+    except Exception as e:  # reported in the table; the other runs go on
+        summary = summary_of(trainer, "failed", started) if trainer is not None else {"status": "failed"}
+        summary["error"] = f"{type(e).__name__}: {e}"
+        summary["traceback"] = traceback.format_exc()
+    atomic_write_json(run_dir_p / "summary.json", summary)
+    return summary
+
+
+def _worker_init(threads: int) -> None:
+    tune_malloc()
+    try:  # also caps pools that exist already (BLAS reads the environment variables only at load time)
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(threads)
+    except ImportError:
+        pass
+
+
+def run_local(tasks: list[tuple[str, int, dict, Path]], report, workers: int) -> dict[tuple[str, int], dict]:
+    """Run (variant, seed, recipe, run_dir) tasks on `workers` processes; BLAS threads split between them."""
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    results: dict[tuple[str, int], dict] = {}
+    if not tasks:
+        return results
+    saved = {v: os.environ.get(v) for v in BLAS_VARS}
+    os.environ.update({v: str(threads) for v in BLAS_VARS})
+    try:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
+                                 initargs=(threads,)) as pool:
+            futures = {pool.submit(run_one, recipe, str(run_dir)): (name, seed) for name, seed, recipe, run_dir in tasks}
+            for fut in as_completed(futures):
+                name, seed = futures[fut]
+                try:
+                    summary = fut.result()
+                except Exception as e:  # the worker process itself died
+                    summary = {"status": "failed", "error": f"worker died: {type(e).__name__}: {e}"}
+                results[name, seed] = summary
+                report(name, seed, summary)
+    finally:
+        for v, old in saved.items():
+            if old is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = old
+    return results
