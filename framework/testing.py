@@ -275,6 +275,8 @@ def check_callback(cls, **params) -> None:
             _fit([cls(**params), Boom()], _tiny_dataset(), epochs=1, run_dir=run_dir)
         except RuntimeError as e:
             assert str(e) == "conformance check", f"{name}: raised {e!r} while handling an exception in training"
+        else:
+            raise AssertionError(f"{name}: an exception raised in training did not reach the caller")
 
 
 def check_dataset(factory: Callable[..., Dataset], **params) -> None:

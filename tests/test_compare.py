@@ -1,12 +1,15 @@
 """`python -m framework.compare` end to end on digits: runs, table, reuse, failures, HParams."""
 import csv
+import json
+import statistics
 import subprocess
 import sys
 
 import pytest
 
 from framework.compare import load_comparison, variant_recipes
-from framework.recipe import RecipeError
+from framework import registry
+from framework.recipe import PLUGIN_KEYS, PLUGIN_LIST_KEYS, RecipeError
 from tb_events import event_files
 
 
@@ -25,7 +28,17 @@ def test_shipped_digits_comparison_end_to_end(tmp_path, repo_root):
         assert r["runs"] == "2" and r["failed"] == "0" and r["metric"] == "test_accuracy"
         assert 0.5 < float(r["metric_mean"]) <= 1 and float(r["metric_sd"]) >= 0
         assert float(r["epoch_seconds"]) > 0 and float(r["train_seconds"]) > 0
-    assert float(rows[0]["delta_vs_baseline"]) == 0 and float(rows[0]["time_vs_baseline"]) == 1
+    for r in rows:  # the table's figures are those of the runs' own summaries
+        finals = [json.loads((root / r["variant"] / f"seed{s}" / "summary.json").read_text()) for s in (0, 1)]
+        accs = [f["final"]["test_accuracy"] for f in finals]
+        assert float(r["metric_mean"]) == pytest.approx(statistics.fmean(accs), rel=1e-5)
+        assert float(r["metric_sd"]) == pytest.approx(statistics.stdev(accs), rel=1e-4, abs=1e-9)
+        assert float(r["train_seconds"]) == pytest.approx(statistics.fmean(f["train_seconds"] for f in finals), rel=1e-5)
+    base, sgd = rows[0], rows[1]
+    assert float(sgd["delta_vs_baseline"]) == pytest.approx(float(sgd["metric_mean"]) - float(base["metric_mean"]),
+                                                            abs=1e-5)
+    assert float(sgd["time_vs_baseline"]) == pytest.approx(float(sgd["train_seconds"]) / float(base["train_seconds"]),
+                                                           rel=1e-4)
     assert "| sgd |" in (root / "results.md").read_text()
     for variant in ("adam", "sgd", "adam_dropout"):
         for seed in (0, 1):
@@ -88,4 +101,8 @@ def test_every_shipped_comparison_resolves(repo_root):
     for path in sorted((repo_root / "recipes" / "compare").glob("*.py")):
         c = load_comparison(path)
         recipes = variant_recipes(c, [], str(path))
-        assert c["baseline"] in recipes
+        for name, r in recipes.items():  # every plugin named exists; no variant repeats the baseline by mistake
+            assert name == c["baseline"] or r != recipes[c["baseline"]], f"{path.name}: {name} equals the baseline"
+            for key, group in {**PLUGIN_KEYS, **PLUGIN_LIST_KEYS}.items():
+                for s in (r[key] if isinstance(r[key], list) else [r[key]] if r[key] else []):
+                    registry.info(group, s["name"])

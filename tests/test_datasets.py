@@ -127,3 +127,10 @@ def test_sklearn_sets(name, task, n_out, n_total):
     assert not np.allclose(d.x_test.mean(axis=0), 0, atol=1e-5)
     again = registry.get("datasets", name)()
     assert np.array_equal(d.x_val, again.x_val)  # fixed seeded split
+
+
+def test_class_names_follow_the_labels():
+    iris = registry.get("datasets", "iris")()
+    assert iris.class_names == ("setosa", "versicolor", "virginica")
+    assert registry.get("datasets", "breast_cancer")().class_names == ("malignant", "benign")  # label 0, 1
+    assert registry.get("datasets", "digits")().class_names is None and iris.limit(5).class_names == iris.class_names

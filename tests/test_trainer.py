@@ -6,10 +6,11 @@ from framework import EVENTS, Callback, Dataset, SoftmaxCrossEntropy, Trainer, b
 
 
 def tiny_data(n=100, seed=0):
+    """n training rows, then 20 validation and 30 test rows of their own (none shared with training)."""
     r = np.random.default_rng(seed)
-    x = r.standard_normal((n, 4)).astype(np.float32)
+    x = r.standard_normal((n + 50, 4)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
-    return Dataset("tiny", x, y, x[:20], y[:20], x[:30], y[:30], n_classes=2)
+    return Dataset("tiny", x[:n], y[:n], x[n:n + 20], y[n:n + 20], x[n + 20:], y[n + 20:], n_classes=2)
 
 
 def make_trainer(callbacks=(), epochs=3, seed=0, dtype=np.float32, batch_size=32):

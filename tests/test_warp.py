@@ -146,3 +146,21 @@ def test_uniform_and_gaussian(dtype):
     assert abs(z.mean()) < 0.02 and abs(z.std() - 2.0) < 0.01
     assert abs(np.mean((z / 2) ** 4) - 3) < 0.05  # the kurtosis of a normal distribution
     assert abs(np.mean(z[0] * z[1])) < 0.03  # independent
+
+
+def test_only_warps_of_one_grid_type_fuse():
+    from framework import Callback, Warp
+    from framework.augment import fuse_warps
+
+    class OtherGrid(Warp):  # a third-party warp with a grid of its own
+        @classmethod
+        def new_grid(cls, n, shape, dtype):
+            return Grid(n, shape, dtype)
+
+    class Plain(Callback):
+        def on_batch_begin(self, trainer, state): ...
+
+    a, b, o, p, c = Affine(), Elastic(), OtherGrid(), Plain(), Shift()
+    out = fuse_warps([a, b, o, p, c])
+    assert isinstance(out[0], WarpRun) and out[0].warps == [a, b] and out[1:] == [o, p, c]
+    assert fuse_warps([c]) == [c] and fuse_warps([p, a, p]) == [p, a, p]
