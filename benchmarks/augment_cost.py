@@ -18,10 +18,10 @@ import time
 import numpy as np
 
 from framework import Batch, Callback, State, registry
-from plugins.augmentations.sampling import bilinear, gaussian
-from framework.malloc import tune_malloc
 from framework.build import build
+from framework.malloc import tune_malloc
 from framework.recipe import validate
+from plugins.augmentations.sampling import bilinear, gaussian
 
 ALL = ["shift", "affine", "elastic", "noise", "cutout"]
 
@@ -98,7 +98,7 @@ def main():
     print(f"{'augmentation':<12} {'ms/batch':>9}")
     for name in ALL:
         aug = registry.get("augmentations", name)()
-        print(f"{name:<12} {per_batch(lambda: aug.transform(batch, rng)):>9.2f}")
+        print(f"{name:<12} {per_batch(lambda aug=aug: aug.transform(batch, rng)):>9.2f}")
     trainer = build(validate({"dataset": "mnist", "augmentations": ALL, "loggers": []}), data=data)
     state = State()
 

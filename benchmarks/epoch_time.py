@@ -13,6 +13,7 @@ import os
 import platform
 import statistics
 import time
+from itertools import pairwise
 
 import numpy as np
 
@@ -25,7 +26,7 @@ BATCH, LR = 128, 1e-3
 
 def flops_per_sample() -> float:
     """Forward 2*sum(in*out); backward weight grads the same again, input grads for all but the first layer."""
-    fwd = sum(2 * a * b for a, b in zip(SIZES[:-1], SIZES[1:]))
+    fwd = sum(2 * a * b for a, b in pairwise(SIZES))
     return 3 * fwd - 2 * SIZES[0] * SIZES[1]
 
 
@@ -41,7 +42,7 @@ def handwritten_epoch(x, y, seed):
     """The shortest fast NumPy loop we can write: the same math, no framework."""
     rng = np.random.default_rng(seed)
     Ws, bs = [], []
-    for a, b in zip(SIZES[:-1], SIZES[1:]):
+    for a, b in pairwise(SIZES):
         Ws.append((rng.standard_normal((a, b)) * np.sqrt(2 / a)).astype(np.float32))
         bs.append(np.zeros(b, np.float32))
     params = Ws + bs
@@ -101,7 +102,7 @@ def torch_epoch(x, y, seed):
 
     torch.manual_seed(seed)
     layers = []
-    for k, (a, b) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+    for k, (a, b) in enumerate(pairwise(SIZES)):
         layers.append(torch.nn.Linear(a, b))
         if k < len(SIZES) - 2:
             layers.append(torch.nn.ReLU())

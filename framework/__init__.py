@@ -5,7 +5,7 @@ from .callbacks import EVENTS, Batch, Callback, Monitor, Order, State
 from .checkpoint import checkpoint_dir
 from .checkpoint import load as load_checkpoint
 from .checkpoint import save as save_checkpoint
-from .data import Dataset, DataError, holdout
+from .data import DataError, Dataset, holdout
 from .layers import BatchNorm, Dense, Dropout, Layer, LeakyReLU, Param, ReLU, Sigmoid, Tanh
 from .losses import BinaryCrossEntropy, Loss, MeanSquaredError, SoftmaxCrossEntropy
 from .model import Sequential, build_mlp
@@ -17,9 +17,39 @@ from .trainer import Trainer
 
 __version__ = "0.1.0"
 __all__ = [
-    "Augmentation", "Warp", "EVENTS", "Batch", "Callback", "Monitor", "Order", "State", "checkpoint_dir",
-    "load_checkpoint", "save_checkpoint", "Dataset", "DataError", "holdout", "BatchNorm", "Dense", "Dropout", "Layer",
-    "LeakyReLU", "Param", "ReLU", "Sigmoid", "Tanh", "BinaryCrossEntropy", "Loss", "MeanSquaredError",
-    "SoftmaxCrossEntropy", "Sequential", "build_mlp", "Optimizer", "RecipeError", "derive", "PluginError",
-    "Scheduler", "Trainer",
+    "EVENTS",
+    "Augmentation",
+    "Batch",
+    "BatchNorm",
+    "BinaryCrossEntropy",
+    "Callback",
+    "DataError",
+    "Dataset",
+    "Dense",
+    "Dropout",
+    "Layer",
+    "LeakyReLU",
+    "Loss",
+    "MeanSquaredError",
+    "Monitor",
+    "Optimizer",
+    "Order",
+    "Param",
+    "PluginError",
+    "ReLU",
+    "RecipeError",
+    "Scheduler",
+    "Sequential",
+    "Sigmoid",
+    "SoftmaxCrossEntropy",
+    "State",
+    "Tanh",
+    "Trainer",
+    "Warp",
+    "build_mlp",
+    "checkpoint_dir",
+    "derive",
+    "holdout",
+    "load_checkpoint",
+    "save_checkpoint",
 ]

@@ -61,7 +61,8 @@ def run_local(tasks: list[tuple[str, int, dict, Path]], report, workers: int) ->
     try:
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
                                  initargs=(threads,)) as pool:
-            futures = {pool.submit(run_one, recipe, str(run_dir)): (name, seed) for name, seed, recipe, run_dir in tasks}
+            futures = {pool.submit(run_one, recipe, str(run_dir)): (name, seed)
+                       for name, seed, recipe, run_dir in tasks}
             for fut in as_completed(futures):
                 name, seed = futures[fut]
                 try:

@@ -61,9 +61,8 @@ def train_remote(recipe: dict) -> tuple[dict, dict[str, bytes]]:
     threads = blas_share()
     from threadpoolctl import threadpool_limits
 
-    from .malloc import tune_malloc
-
     from .backends import run_one
+    from .malloc import tune_malloc
 
     tune_malloc()
     tmp = tempfile.mkdtemp(prefix="npframe-run-")

@@ -25,6 +25,7 @@ from typing import Any
 from . import recipe as rcp
 from .backends import run_local
 from .files import atomic_write_bytes
+
 COMPARISON_KEYS = {"base", "variants", "baseline", "seeds", "set", "description"}
 
 
@@ -38,7 +39,8 @@ def load_comparison(path: str | os.PathLike) -> dict[str, Any]:
     c = rcp.run_file(path, "comparison", ComparisonError)
     unknown = set(c) - COMPARISON_KEYS
     if unknown:
-        raise ComparisonError(f"{path}: unknown key {sorted(unknown)[0]!r}; expected: {', '.join(sorted(COMPARISON_KEYS))}")
+        raise ComparisonError(f"{path}: unknown key {sorted(unknown)[0]!r}; "
+                              f"expected: {', '.join(sorted(COMPARISON_KEYS))}")
     if not isinstance(c.get("variants"), dict) or not c["variants"]:
         raise ComparisonError(f"{path}: key 'variants': expected a non-empty dict of name -> changes")
     for name, changes in c["variants"].items():

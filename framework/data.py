@@ -39,11 +39,12 @@ class Dataset:
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         return getattr(self, f"x_{name}"), getattr(self, f"y_{name}")
 
-    def limit(self, n: int) -> "Dataset":
+    def limit(self, n: int) -> Dataset:
         """Keep at most n examples of each split (for quick runs and tests)."""
-        return replace(self, **{f"{a}_{s}": getattr(self, f"{a}_{s}")[:n] for a in "xy" for s in ("train", "val", "test")})
+        splits = [f"{a}_{s}" for a in "xy" for s in ("train", "val", "test")]
+        return replace(self, **{k: getattr(self, k)[:n] for k in splits})
 
-    def astype(self, dtype) -> "Dataset":
+    def astype(self, dtype) -> Dataset:
         """Features cast to dtype (no copy when already so); regression targets too."""
         cast = {f"x_{s}": getattr(self, f"x_{s}").astype(dtype, copy=False) for s in ("train", "val", "test")}
         for s in ("train", "val", "test"):
@@ -52,15 +53,24 @@ class Dataset:
         return replace(self, **cast)
 
 
-def holdout(x: np.ndarray, y: np.ndarray, val_size: int | float, seed: int = 0):
-    """Split (x, y) into train and validation with a fixed seeded permutation.
+def holdout(x: np.ndarray, y: np.ndarray, val_size: int | float, seed: int = 0, key: str = "val_size"):
+    """Split (x, y) into train and held-out parts with a fixed seeded permutation.
 
-    `val_size` is a count, or a fraction when < 1. Returns x_train, y_train, x_val, y_val.
+    `val_size` is a fraction in (0, 1) (a float) or a count (an int), as scikit-learn's train_test_split;
+    errors name `key`. Returns x_train, y_train, x_val, y_val.
     """
     n = len(x)
-    n_val = int(round(val_size * n)) if 0 < val_size < 1 else int(val_size)
+    expected = f"a fraction in (0, 1) or a whole count in 1..{n - 1}"
+    if isinstance(val_size, (float, np.floating)):
+        if not 0 < val_size < 1:
+            raise ValueError(f"{key}: expected {expected}, got {val_size!r} (a float is read as a fraction)")
+        n_val = round(float(val_size) * n)
+    elif isinstance(val_size, (int, np.integer)) and not isinstance(val_size, bool):
+        n_val = int(val_size)
+    else:
+        raise ValueError(f"{key}: expected {expected}, got {val_size!r}")
     if not 0 < n_val < n:
-        raise ValueError(f"val_size: expected a count in 1..{n - 1} or a fraction in (0, 1), got {val_size!r}")
+        raise ValueError(f"{key}: expected {expected}, got {val_size!r} ({n_val} of {n} examples)")
     perm = np.random.default_rng(seed).permutation(n)
     tr, va = np.sort(perm[n_val:]), np.sort(perm[:n_val])
     return x[tr], y[tr], x[va], y[va]

@@ -6,6 +6,9 @@ The equations are in docs/math.md.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+
 import numpy as np
 
 
@@ -16,7 +19,7 @@ class Param:
     apply to weights only unless told otherwise.
     """
 
-    __slots__ = ("name", "value", "grad", "decay")
+    __slots__ = ("decay", "grad", "name", "value")
 
     def __init__(self, name: str, value: np.ndarray, decay: bool = True):
         self.name, self.value, self.decay = name, value, decay
@@ -29,8 +32,8 @@ class Param:
 class Layer:
     """Base class. `params` lists the layer's `Param`s; `training` switches train/eval behaviour."""
 
-    params: list[Param] = []
-    buffers: dict[str, np.ndarray] = {}  # state that is saved but not trained (e.g. running statistics)
+    params: Sequence[Param] = ()
+    buffers: Mapping[str, np.ndarray] = MappingProxyType({})  # saved, not trained (e.g. running statistics)
     training: bool = True
     is_activation: bool = False
 

@@ -1,6 +1,8 @@
 """Sequential model: a list of layers run forward, then backward in reverse."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 from .layers import ACTIVATIONS, INIT_FOR, BatchNorm, Dense, Layer, Param
@@ -30,12 +32,12 @@ class Sequential:
         for i in range(last, -1, -1):
             grad = self.layers[i].backward(grad, need_input_grad=i > 0)
 
-    def train(self, mode: bool = True) -> "Sequential":
+    def train(self, mode: bool = True) -> Sequential:
         for layer in self.layers:
             layer.training = mode
         return self
 
-    def eval(self) -> "Sequential":
+    def eval(self) -> Sequential:
         return self.train(False)
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -80,7 +82,7 @@ def build_mlp(n_in: int, n_out: int, hidden: list[int], activation: str = "relu"
     rng = np.random.default_rng() if rng is None else rng
     layers: list[Layer] = []
     widths = [n_in, *hidden]
-    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+    for i, (a, b) in enumerate(pairwise(widths)):
         layers.append(Dense(a, b, init=INIT_FOR[activation], rng=rng, dtype=dtype, name=f"dense{i}"))
         if norm == "batch":
             layers.append(BatchNorm(b, dtype=dtype, name=f"bn{i}"))

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import tempfile
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -86,7 +87,8 @@ def check_optimizer(cls: Callable[..., Optimizer], **params) -> None:
             opt.step()
             for p, g in zip(model.params, grads):
                 assert np.array_equal(p.grad, g), f"{name}: step() modified {p.name}.grad"
-                assert p.value.dtype == dtype, f"{name}: step() changed {p.name} from {dtype.__name__} to {p.value.dtype}"
+                assert p.value.dtype == dtype, \
+                    f"{name}: step() changed {p.name} from {dtype.__name__} to {p.value.dtype}"
         last = loss.forward(model.forward(x), y)
         assert np.isfinite(last) and last < 0.8 * first, \
             f"{name}: 100 steps on a separable problem took the loss from {first:.4f} to {last:.4f} (expected lower)"

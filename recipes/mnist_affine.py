@@ -1,4 +1,5 @@
-"""The default recipe (mnist_adam.py) with one change: random affine transforms (rotation, scale, shear, translation)."""
+"""The default recipe (mnist_adam.py) with one change: random affine transforms (rotation, scale, shear,
+translation)."""
 from framework import derive
 
 recipe = derive("mnist_adam.py", {

@@ -1,4 +1,5 @@
-"""The default recipe (mnist_adam.py) with one change: early stopping on the validation loss; restores the best epoch's weights."""
+"""The default recipe (mnist_adam.py) with one change: early stopping on the validation loss; restores the best
+epoch's weights."""
 from framework import derive
 
 recipe = derive("mnist_adam.py", {

@@ -1,12 +1,12 @@
 """Augmentations: exact geometry on known inputs, no mutation, seeded determinism, wiring, errors."""
 import numpy as np
 import pytest
+from test_trainer import make_trainer
 
 from framework import Dataset, registry
 from framework.build import build
 from framework.recipe import RecipeError, validate
 from plugins.augmentations.sampling import bilinear
-from test_trainer import make_trainer
 
 NAMES = ["shift", "affine", "elastic", "noise", "cutout"]
 
@@ -74,7 +74,8 @@ def test_noise_statistics_and_clip():
     x = np.full((100, 10, 10), 0.5, np.float32)
     out = registry.get("augmentations", "noise")(std=0.1).transform(x, np.random.default_rng(0))
     assert abs((out - x).mean()) < 0.005 and abs((out - x).std() - 0.1) < 0.005
-    clipped = registry.get("augmentations", "noise")(std=1, clip_min=0, clip_max=1).transform(x, np.random.default_rng(0))
+    noise = registry.get("augmentations", "noise")(std=1, clip_min=0, clip_max=1)
+    clipped = noise.transform(x, np.random.default_rng(0))
     assert clipped.min() == 0 and clipped.max() == 1
 
 
@@ -92,8 +93,9 @@ def test_probability_p():
     aug = registry.get("augmentations", "noise")(std=1.0, p=0.5)
     aug.shape = None
     x = np.zeros((1000, 3), np.float32)
-    from framework import Batch, State
     from types import SimpleNamespace
+
+    from framework import Batch, State
     state = State(batch=Batch(x, np.zeros(1000)))
     aug.on_batch_begin(SimpleNamespace(rng=np.random.default_rng(0)), state)
     changed = np.any(state.batch.x != 0, axis=1).mean()
@@ -120,7 +122,7 @@ def test_image_augmentation_on_tabular_data_is_a_recipe_error():
     y = r.integers(0, 2, 20)
     data = Dataset("table", x, y, x, y, x, y, n_classes=2)
     recipe = validate({"dataset": "table", "augmentations": ["shift"], "loggers": []})
-    with pytest.raises(RecipeError, match="r.py: augmentation Shift needs image data, but dataset 'table'"):
+    with pytest.raises(RecipeError, match=r"r.py: augmentation Shift needs image data, but dataset 'table'"):
         build(recipe, where="r.py", data=data)
     build(validate({"dataset": "table", "augmentations": ["noise"], "loggers": []}), data=data)  # fine
 

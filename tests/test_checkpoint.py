@@ -94,11 +94,11 @@ def test_resume_after_sigkill_is_bit_exact(tmp_path, make_dist):
 def test_checkpoint_needs_no_pickle_and_rejects_garbage(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="bad.npz: not a readable checkpoint"):
+    with pytest.raises(ValueError, match=r"bad.npz: not a readable checkpoint"):
         ckpt.read(bad)
     # an object array (needs pickle) must not load
     np.savez(tmp_path / "obj.npz", meta=np.array([{"a": 1}], dtype=object))
-    with pytest.raises(ValueError, match="obj.npz: not a readable checkpoint"):
+    with pytest.raises(ValueError, match=r"obj.npz: not a readable checkpoint"):
         ckpt.read(tmp_path / "obj.npz")
 
 

@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pytest
-
 from tb_events import event_files, read_scalars
 
 

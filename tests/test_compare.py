@@ -6,11 +6,11 @@ import subprocess
 import sys
 
 import pytest
-
-from framework.compare import load_comparison, variant_recipes
-from framework import registry
-from framework.recipe import PLUGIN_KEYS, PLUGIN_LIST_KEYS, RecipeError
 from tb_events import event_files
+
+from framework import registry
+from framework.compare import load_comparison, variant_recipes
+from framework.recipe import PLUGIN_KEYS, PLUGIN_LIST_KEYS, RecipeError
 
 
 def compare(*args, cwd):
@@ -33,7 +33,8 @@ def test_shipped_digits_comparison_end_to_end(tmp_path, repo_root):
         accs = [f["final"]["test_accuracy"] for f in finals]
         assert float(r["metric_mean"]) == pytest.approx(statistics.fmean(accs), rel=1e-5)
         assert float(r["metric_sd"]) == pytest.approx(statistics.stdev(accs), rel=1e-4, abs=1e-9)
-        assert float(r["train_seconds"]) == pytest.approx(statistics.fmean(f["train_seconds"] for f in finals), rel=1e-5)
+        seconds = statistics.fmean(f["train_seconds"] for f in finals)
+        assert float(r["train_seconds"]) == pytest.approx(seconds, rel=1e-5)
     base, sgd = rows[0], rows[1]
     assert float(sgd["delta_vs_baseline"]) == pytest.approx(float(sgd["metric_mean"]) - float(base["metric_mean"]),
                                                             abs=1e-5)
@@ -93,7 +94,7 @@ def test_variant_with_unknown_key_names_it(tmp_path, repo_root):
     (tmp_path / "c.py").write_text(f"comparison = {{'base': {str(repo_root / 'recipes' / 'digits_adam.py')!r}, "
                                    f"'variants': {{'v': {{'epoch': 3}}}}}}")
     c = load_comparison(tmp_path / "c.py")
-    with pytest.raises(RecipeError, match="variant 'v'.*unknown key 'epoch'"):
+    with pytest.raises(RecipeError, match=r"variant 'v'.*unknown key 'epoch'"):
         variant_recipes(c, [], "c.py")
 
 

@@ -47,6 +47,7 @@ def test_mnist_dataset():
 
 def test_checks_catch_broken_plugins():
     import numpy as np
+
     from framework import Callback, Optimizer
     from framework.augment import Augmentation
 
@@ -56,7 +57,7 @@ def test_checks_catch_broken_plugins():
                 p.value -= self.lr * p.grad
                 p.grad *= 0.5
 
-    with pytest.raises(AssertionError, match="modified p.*grad|modified dense0"):
+    with pytest.raises(AssertionError, match=r"modified p.*grad|modified dense0"):
         testing.check_optimizer(Mutating, lr=0.1)
 
     class Forgetful(Optimizer):  # momentum it never exports

@@ -67,7 +67,7 @@ def test_corrupt(tmp_path, images):
 
 def test_checksum_mismatch(tmp_path, images):
     (tmp_path / "a").write_bytes(idx_bytes(images))
-    with pytest.raises(DataError, match="a: checksum mismatch: MD5 .* expected 0+"):
+    with pytest.raises(DataError, match=r"a: checksum mismatch: MD5 .* expected 0+"):
         read_idx(tmp_path / "a", md5="0" * 32)
 
 

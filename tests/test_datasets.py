@@ -2,8 +2,8 @@
 import functools
 import gzip
 import hashlib
-import os
 import http.server
+import os
 import socket
 import threading
 
@@ -84,7 +84,7 @@ def test_connection_refused(fake_fashion):
 def test_lookup_order(fake_fashion, tmp_path, monkeypatch):
     def place(folder, label_offset):
         folder.mkdir(parents=True)
-        for k, (fname, _) in fm.FILES.items():
+        for fname, _ in fm.FILES.values():
             (folder / fname).write_bytes((fake_fashion / fname).read_bytes())
         return folder
 
@@ -98,7 +98,7 @@ def test_lookup_order(fake_fashion, tmp_path, monkeypatch):
     assert fm.locate(download=False) == env
     explicit = place(tmp_path / "explicit", 0)
     assert fm.locate(str(explicit)) == explicit
-    with pytest.raises(DataError, match="dataset.path .*nowhere: missing Fashion-MNIST files"):
+    with pytest.raises(DataError, match=r"dataset.path .*nowhere: missing Fashion-MNIST files"):
         fm.locate(str(tmp_path / "nowhere"))
 
 

@@ -19,7 +19,7 @@ def test_plugins_cli_lists_the_example_package():
     out = subprocess.run([sys.executable, "-m", "framework.plugins", "--check"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     for name in ("lion", "jsonl", "rotate2d", "two_spirals"):
-        line = next(l for l in out.stdout.splitlines() if l.split() and l.split()[0] == name)
+        line = next(line for line in out.stdout.splitlines() if line.split() and line.split()[0] == name)
         assert "npframe-extras" in line and line.endswith("ok")
     assert registry.info("optimizers", "lion").dist == "npframe-extras"
 
@@ -31,8 +31,8 @@ def test_example_recipe_uses_all_four_plugins(tmp_path, repo_root):
                           "--logdir", str(tmp_path), "--name", "x"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     run = tmp_path / "spirals_lion" / "x"
-    lines = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
-    assert [l["epoch"] for l in lines[:-1]] == list(range(1, 16)) and lines[-1]["split"] == "test"
+    lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [rec["epoch"] for rec in lines[:-1]] == list(range(1, 16)) and lines[-1]["split"] == "test"
     assert lines[-1]["test_accuracy"] > 0.85  # two spirals need the hidden layers: a linear model gets ~0.5
     summary = json.loads((run / "summary.json").read_text())
     assert summary["final"]["test_accuracy"] == lines[-1]["test_accuracy"]

@@ -1,10 +1,21 @@
 """Finite-difference gradient checks in float64 for every layer, every loss and a whole model."""
 import numpy as np
 import pytest
-
-from framework import (BatchNorm, BinaryCrossEntropy, Dense, Dropout, LeakyReLU, MeanSquaredError, ReLU, Sigmoid,
-                       SoftmaxCrossEntropy, Tanh, build_mlp)
 from conftest import grad_close, numerical_grad
+
+from framework import (
+    BatchNorm,
+    BinaryCrossEntropy,
+    Dense,
+    Dropout,
+    LeakyReLU,
+    MeanSquaredError,
+    ReLU,
+    Sigmoid,
+    SoftmaxCrossEntropy,
+    Tanh,
+    build_mlp,
+)
 
 rng = np.random.default_rng(0)
 
@@ -12,7 +23,7 @@ rng = np.random.default_rng(0)
 def check_layer(layer, x):
     """Check dL/dx and every dL/dparam for L = sum(forward(x) * R)."""
     R = rng.standard_normal(layer.forward(x.copy()).shape)
-    loss = lambda: float(np.sum(layer.forward(x.copy()) * R))  # noqa: E731
+    loss = lambda: float(np.sum(layer.forward(x.copy()) * R))
     layer.forward(x.copy())
     dx = layer.backward(R.copy())
     assert grad_close(dx, numerical_grad(loss, x))
@@ -93,7 +104,7 @@ def test_whole_model(activation):
     model = build_mlp(6, 3, [5, 4], activation, rng=np.random.default_rng(1), dtype=np.float64)
     loss = SoftmaxCrossEntropy()
     x, y = rng.standard_normal((8, 6)), rng.integers(0, 3, 8)
-    f = lambda: loss.forward(model.forward(x), y)  # noqa: E731
+    f = lambda: loss.forward(model.forward(x), y)
     f()
     model.backward(loss.backward())
     analytic = [p.grad.copy() for p in model.params]
@@ -153,7 +164,7 @@ def test_whole_model_with_batchnorm():
                                                                  "ReLU", "Dense"]
     loss = SoftmaxCrossEntropy()
     x, y = rng.standard_normal((8, 6)), rng.integers(0, 3, 8)
-    f = lambda: loss.forward(model.forward(x), y)  # noqa: E731
+    f = lambda: loss.forward(model.forward(x), y)
     f()
     model.backward(loss.backward())
     for p, a in zip(model.params, [p.grad.copy() for p in model.params]):

@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from framework import Param, SoftmaxCrossEntropy, build_mlp
-from framework import registry
+from framework import Param, SoftmaxCrossEntropy, build_mlp, registry
 
 
 def params_with_grads(seed=0):

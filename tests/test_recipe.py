@@ -79,7 +79,7 @@ def test_bad_recipe_files(tmp_path, text, match):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(RecipeError, match="nope.py: recipe file not found"):
+    with pytest.raises(RecipeError, match=r"nope.py: recipe file not found"):
         rcp.load(tmp_path / "nope.py")
 
 

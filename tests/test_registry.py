@@ -55,7 +55,7 @@ def test_unknown_group():
 def test_broken_plugin_warns_and_rest_work(make_dist, capsys):
     make_dist("tmp-broken", {"framework.optimizers": {"broken": "tmpplug_broken:Nope"}},
               {"tmpplug_broken": "import no_such_module_xyz"})
-    with pytest.raises(PluginError, match="tmp-broken.*ModuleNotFoundError"):
+    with pytest.raises(PluginError, match=r"tmp-broken.*ModuleNotFoundError"):
         registry.get("optimizers", "broken")
     assert registry.get("optimizers", "adam").__name__ == "Adam"
     with warnings.catch_warnings(record=True) as w:
@@ -83,7 +83,7 @@ def test_check_params():
     def f(params, lr=0.1, beta=0.9):
         pass
     registry.check_params(f, {"lr": 1}, "optimizer", skip=1)
-    with pytest.raises(TypeError, match="unknown parameter 'lrr'.*did you mean 'lr'.*accepted: lr, beta"):
+    with pytest.raises(TypeError, match=r"unknown parameter 'lrr'.*did you mean 'lr'.*accepted: lr, beta"):
         registry.check_params(f, {"lrr": 1}, "optimizer", skip=1)
 
 

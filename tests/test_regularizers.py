@@ -3,10 +3,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
-from framework import Dropout, SoftmaxCrossEntropy, State, build_mlp, registry
 from conftest import grad_close, numerical_grad
 from test_trainer import make_trainer
+
+from framework import Dropout, SoftmaxCrossEntropy, State, build_mlp, registry
 
 
 def penalised_grad_check(name, **kw):
@@ -93,7 +93,7 @@ def test_early_stopping_stops_and_restores_best():
 
 def test_early_stopping_bad_metric():
     es = registry.get("regularizers", "early_stopping")(monitor="val_acc")
-    with pytest.raises(ValueError, match="'val_acc' not found; available: .*val_accuracy"):
+    with pytest.raises(ValueError, match=r"'val_acc' not found; available: .*val_accuracy"):
         make_trainer([es]).fit()
 
 

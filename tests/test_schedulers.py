@@ -4,9 +4,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from test_trainer import make_trainer
 
 from framework import Batch, State, registry
-from test_trainer import make_trainer
 
 
 def fake_trainer(lr=0.1, n=100, batch_size=10, epochs=10):
@@ -40,7 +40,7 @@ def test_exponential():
 
 def test_cosine():
     got = lrs("cosine", [0, 25, 50, 100], min_factor=0.1)
-    f = lambda e: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * e / 10))  # noqa: E731
+    f = lambda e: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * e / 10))
     assert got == pytest.approx([0.1 * f(0), 0.1 * f(2.5), 0.1 * f(5), 0.1 * 0.1])
 
 

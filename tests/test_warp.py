@@ -104,7 +104,7 @@ def test_elastic_field_has_the_covariance_of_smoothed_uniform_noise():
     el = Elastic(alpha=1.0, sigma=sigma)
     g = Grid(n, (h, h), np.float64)
     el.compose(g, el.draw(g, n, np.random.default_rng(5)), None)
-    ys, xs = g.coordinates()
+    ys, _ = g.coordinates()
     e = (ys - np.arange(h)[:, None]).reshape(n, -1)
     i = np.arange(h)
     k = np.exp(-((i[:, None] - i[None, :]) ** 2) / (2 * sigma ** 2)) / (np.sqrt(2 * np.pi) * sigma)
@@ -125,9 +125,11 @@ def test_warps_in_a_row_are_applied_as_one(monkeypatch):
     recipe = validate({"dataset": "img", "loggers": [], "epochs": 1, "model": {"hidden": [4]},
                        "augmentations": ["shift", "affine", "noise", "elastic"]})
     t = build(recipe, data=data)
-    shift, affine, noise, elastic = [c for c in t.callbacks if type(c).__name__ in ("Shift", "Affine", "Noise", "Elastic")]
+    shift, affine, noise, elastic = [c for c in t.callbacks if type(c).__name__ in ("Shift", "Affine", "Noise",
+                                                                                    "Elastic")]
     hooks = [h.__self__ for h in t.callbacks._hooks["on_batch_begin"]]
-    assert isinstance(hooks[0], WarpRun) and hooks[0].warps == [shift, affine] and hooks[1:] == [noise, elastic]
+    assert isinstance(hooks[0], WarpRun) and hooks[0].warps == [shift, affine]
+    assert hooks[1:] == [noise, elastic]
     samples = []
     original = Grid.sample
     monkeypatch.setattr(Grid, "sample", lambda self, images: samples.append(len(images)) or original(self, images))

@@ -8,7 +8,7 @@ from framework import Augmentation
 
 from .sampling import Grid, GridWarp, gaussian, uniform
 
-__all__ = ["Shift", "Affine", "Elastic", "Noise", "Cutout", "Grid", "GridWarp"]
+__all__ = ["Affine", "Cutout", "Elastic", "Grid", "GridWarp", "Noise", "Shift"]
 
 
 class Shift(GridWarp):

@@ -10,8 +10,8 @@ import os
 from pathlib import Path
 
 from framework import DataError, Dataset
-from .idx import fetch_idx_files
 
+from .idx import fetch_idx_files
 from .mnist import load_idx_set
 
 BASE_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com"
@@ -34,7 +34,7 @@ def candidates() -> list[Path]:
     out = []
     if os.environ.get("FRAMEWORK_DATA"):
         out.append(Path(os.environ["FRAMEWORK_DATA"]) / "fashion-mnist")
-    return out + [cache_dir(), SYSTEM_DIR]
+    return [*out, cache_dir(), SYSTEM_DIR]
 
 
 def _complete(folder: Path) -> bool:

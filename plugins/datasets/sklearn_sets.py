@@ -9,13 +9,13 @@ from framework import Dataset, holdout
 def _split(name, x, y, task, n_classes, test_size, val_size, split_seed, image_shape=None, standardize=True,
            class_names=None):
     """Hold out test then validation with fixed seeds; standardise features on the training split only."""
-    x_rest, y_rest, x_te, y_te = holdout(x, y, test_size, split_seed)
+    x_rest, y_rest, x_te, y_te = holdout(x, y, test_size, split_seed, key="test_size")
     x_tr, y_tr, x_va, y_va = holdout(x_rest, y_rest, val_size, split_seed + 1)
     if standardize:
         mu, sd = x_tr.mean(axis=0), x_tr.std(axis=0)
         sd[sd == 0] = 1.0
         x_tr, x_va, x_te = ((a - mu) / sd for a in (x_tr, x_va, x_te))
-    f32 = lambda a: a.astype(np.float32)  # noqa: E731
+    f32 = lambda a: a.astype(np.float32)
     return Dataset(name, f32(x_tr), y_tr, f32(x_va), y_va, f32(x_te), y_te, task=task, n_classes=n_classes,
                    image_shape=image_shape, class_names=None if class_names is None else tuple(map(str, class_names)))
 

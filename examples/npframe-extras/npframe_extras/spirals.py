@@ -17,6 +17,6 @@ def two_spirals(n: int = 2000, noise: float = 0.3, turns: float = 1.5, val_size:
     x += r.standard_normal(x.shape) * noise / (turns * 2)
     x = x.astype(np.float32)
     y = label.astype(np.int64)
-    x_rest, y_rest, x_te, y_te = holdout(x, y, test_size, seed)
+    x_rest, y_rest, x_te, y_te = holdout(x, y, test_size, seed, key="test_size")
     x_tr, y_tr, x_va, y_va = holdout(x_rest, y_rest, val_size, seed + 1)
     return Dataset("two_spirals", x_tr, y_tr, x_va, y_va, x_te, y_te, task="multiclass", n_classes=2)
