@@ -13,43 +13,13 @@ from .optim import Optimizer
 from .recipe import RecipeError, derive
 from .registry import PluginError
 from .schedule import Scheduler
-from .trainer import Trainer
+from .trainer import Diverged, Trainer
 
 __version__ = "0.1.0"
 __all__ = [
-    "EVENTS",
-    "Augmentation",
-    "Batch",
-    "BatchNorm",
-    "BinaryCrossEntropy",
-    "Callback",
-    "DataError",
-    "Dataset",
-    "Dense",
-    "Dropout",
-    "Layer",
-    "LeakyReLU",
-    "Loss",
-    "MeanSquaredError",
-    "Monitor",
-    "Optimizer",
-    "Order",
-    "Param",
-    "PluginError",
-    "ReLU",
-    "RecipeError",
-    "Scheduler",
-    "Sequential",
-    "Sigmoid",
-    "SoftmaxCrossEntropy",
-    "State",
-    "Tanh",
-    "Trainer",
-    "Warp",
-    "build_mlp",
-    "checkpoint_dir",
-    "derive",
-    "holdout",
-    "load_checkpoint",
-    "save_checkpoint",
+    "EVENTS", "Augmentation", "Batch", "BatchNorm", "BinaryCrossEntropy", "Callback", "DataError", "Dataset",
+    "Dense", "Diverged", "Dropout", "Layer", "LeakyReLU", "Loss", "MeanSquaredError", "Monitor", "Optimizer",
+    "Order", "Param", "PluginError", "ReLU", "RecipeError", "Scheduler", "Sequential", "Sigmoid",
+    "SoftmaxCrossEntropy", "State", "Tanh", "Trainer", "Warp", "build_mlp", "checkpoint_dir", "derive", "holdout",
+    "load_checkpoint", "save_checkpoint",
 ]

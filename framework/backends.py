@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .files import atomic_write_json
 from .malloc import tune_malloc
+from .trainer import Diverged
 
 BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -34,7 +35,8 @@ def run_one(recipe: dict, run_dir: str) -> dict:
         trainer.fit()
         summary = summary_of(trainer, "completed", started)
     except Exception as e:  # reported in the table; the other runs go on
-        summary = summary_of(trainer, "failed", started) if trainer is not None else {"status": "failed"}
+        status = "diverged" if isinstance(e, Diverged) else "failed"
+        summary = summary_of(trainer, status, started) if trainer is not None else {"status": status}
         summary["error"] = f"{type(e).__name__}: {e}"
         summary["traceback"] = traceback.format_exc()
     atomic_write_json(run_dir_p / "summary.json", summary)

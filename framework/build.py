@@ -20,6 +20,8 @@ def make(group: str, spec: dict, where: str, key: str, *args):
         return factory(*args, **params)
     except registry.PluginError as e:
         raise RecipeError(f"{where}: key {key!r}: {e}") from None
+    except registry.ParamError as e:
+        raise RecipeError(f"{where}: key '{key}.{e.param}': {e.message}") from None
     except (TypeError, ValueError) as e:
         raise RecipeError(f"{where}: key {key!r}: {e}") from None
 
@@ -44,6 +46,9 @@ def build(recipe: dict, where: str = "<recipe>", run_dir: str | None = None, dat
     dtype = np.dtype(recipe["dtype"])
     loss_name = LOSS_FOR_TASK[data.task] if recipe["loss"] == "auto" else recipe["loss"]
     loss_fn = LOSSES[loss_name]()
+    if loss_fn.task != data.task:
+        raise RecipeError(f"{where}: key 'loss': {loss_name!r} is a loss for {loss_fn.task} tasks, but dataset "
+                          f"{data.name!r} is {data.task}; use 'auto' (here {LOSS_FOR_TASK[data.task]!r})")
     m = recipe["model"]
     init_rng = np.random.default_rng(np.random.SeedSequence(recipe["seed"]).spawn(2)[0])
     try:
@@ -56,7 +61,7 @@ def build(recipe: dict, where: str = "<recipe>", run_dir: str | None = None, dat
     if recipe["scheduler"] is not None:
         callbacks.append(make("schedulers", recipe["scheduler"], where, "scheduler"))
     for key, group in PLUGIN_LIST_KEYS.items():
-        callbacks += [make(group, s, where, f"{key}.{i}") for i, s in enumerate(recipe[key])]
+        callbacks += [make(group, s, where, f"{key}.{s['name']}") for s in recipe[key]]
     try:
         return Trainer(model, loss_fn, optimizer, data, callbacks=callbacks, epochs=recipe["epochs"],
                        batch_size=recipe["batch_size"], seed=recipe["seed"], dtype=dtype, run_dir=run_dir,

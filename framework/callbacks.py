@@ -21,6 +21,7 @@ to check the data or change the model (e.g. insert dropout layers); a ValueError
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,6 +103,16 @@ class Monitor:
         if mode not in ("min", "max"):
             raise ValueError(f"mode: expected 'min', 'max' or 'auto', got {mode!r}")
         self.name, self.mode, self.min_delta, self.best = name, mode, min_delta, None
+
+    def check(self, trainer, who: str, owner=None) -> None:
+        """Raise ValueError (a recipe error, before training) unless the run reports this metric (not counting
+        the metrics that `owner`, the watching callback, adds itself)."""
+        names = trainer.metric_names(exclude=owner)
+        if self.name not in names:
+            close = difflib.get_close_matches(self.name, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"{who}: monitor {self.name!r} is not a metric of this run{hint}; available: "
+                             f"{', '.join(names)}")
 
     def improved(self, value: float) -> bool:
         """True (and `best` becomes `value`) if `value` beats the best so far."""

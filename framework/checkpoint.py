@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,11 @@ import numpy as np
 from .files import atomic_write_bytes
 
 FORMAT = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, damaged (truncated, bit-flipped: every member is CRC-checked on
+    reading) or does not fit the run."""
 
 
 def checkpoint_dir(run_dir: str | os.PathLike) -> Path:
@@ -33,9 +40,9 @@ def _split(prefix: str, state: dict[str, Any], arrays: dict[str, np.ndarray]) ->
     return rest
 
 
-def _join(prefix: str, meta: dict[str, Any], arrays) -> dict[str, Any]:
+def _join(prefix: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     out = dict(meta)
-    out.update({k[len(prefix):]: arrays[k] for k in arrays.files if k.startswith(prefix)})
+    out.update({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
     return out
 
 
@@ -66,36 +73,52 @@ def save(trainer, path: str | os.PathLike) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def read(path: str | os.PathLike) -> tuple[dict[str, Any], Any]:
-    """(meta, arrays) of a checkpoint; arrays is an NpzFile loaded without pickle."""
+def read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """(meta, arrays) of a checkpoint, every member read (so checked) now, without pickle."""
     try:
-        arrays = np.load(path, allow_pickle=False)
-        meta = json.loads(str(arrays["meta"]))
-    except (OSError, ValueError, KeyError) as e:
-        raise ValueError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{path}: checkpoint format {meta.get('format')!r}, expected {FORMAT}")
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        meta = json.loads(str(arrays.pop("meta")))
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such checkpoint") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{path}: not a readable checkpoint, the file is damaged or not a checkpoint "
+                              f"({type(e).__name__}: {e})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        got = meta.get("format") if isinstance(meta, dict) else None
+        raise CheckpointError(f"{path}: checkpoint format {got!r}, expected {FORMAT}")
     return meta, arrays
 
 
 def load(trainer, path: str | os.PathLike, weights_only: bool = False) -> dict[str, Any]:
     """Restore a trainer (built from the same recipe) from a checkpoint; returns the meta dict."""
     meta, arrays = read(path)
+    bad = [k for k, v in arrays.items() if k.startswith("model/") and v.dtype.kind == "f" and not np.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(f"{path}: {bad[0][len('model/'):]} holds NaN or infinity (from a run that diverged?)")
     try:
-        trainer.model.load_state_dict({k[len("model/"):]: arrays[k] for k in arrays.files if k.startswith("model/")})
-    except ValueError as e:
-        raise ValueError(f"{path}: {e}") from None
-    if weights_only:
-        return meta
+        trainer.model.load_state_dict({k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")})
+        if weights_only:
+            return meta
+        _restore(trainer, meta, arrays, path)
+    except CheckpointError:
+        raise
+    except (ValueError, KeyError, TypeError) as e:
+        raise CheckpointError(f"{path}: does not fit this run ({type(e).__name__}: {e})") from None
+    return meta
+
+
+def _restore(trainer, meta: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
+    """Optimizer, callbacks, RNG and progress from a checkpoint's meta and arrays."""
     opt = meta["optimizer"]
     if opt["class"] != type(trainer.optimizer).__qualname__:
-        raise ValueError(f"{path}: optimizer {opt['class']} in the checkpoint, {type(trainer.optimizer).__qualname__}"
-                         f" in the recipe")
+        raise CheckpointError(f"{path}: optimizer {opt['class']} in the checkpoint, "
+                              f"{type(trainer.optimizer).__qualname__} in the recipe")
     trainer.optimizer.load_state_dict(_join("optimizer/", opt["state"], arrays))
     cbs = list(trainer.callbacks)
     if [c["class"] for c in meta["callbacks"]] != [type(cb).__qualname__ for cb in cbs]:
-        raise ValueError(f"{path}: callbacks {[c['class'] for c in meta['callbacks']]} in the checkpoint, "
-                         f"{[type(cb).__qualname__ for cb in cbs]} in the recipe")
+        raise CheckpointError(f"{path}: callbacks {[c['class'] for c in meta['callbacks']]} in the checkpoint, "
+                              f"{[type(cb).__qualname__ for cb in cbs]} in the recipe")
     for i, (cb, saved) in enumerate(zip(cbs, meta["callbacks"])):
         if hasattr(cb, "load_state_dict"):
             cb.load_state_dict(_join(f"callback/{i}/", saved["state"], arrays))
@@ -103,4 +126,3 @@ def load(trainer, path: str | os.PathLike, weights_only: bool = False) -> dict[s
     s = trainer.state
     s.epoch, s.step = meta["epoch"], meta["step"]
     s.metrics, s.history, s.epoch_seconds = meta["metrics"], meta["history"], meta["epoch_seconds"]
-    return meta

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import cli
 from . import recipe as rcp
 from .backends import run_local
 from .files import atomic_write_bytes
@@ -127,7 +128,9 @@ def table(c: dict, results: dict[tuple[str, int], dict], seeds: list[int]) -> li
         epoch_m, _ = _mean_sd([statistics.fmean(r["epoch_seconds"]) for r in done if r.get("epoch_seconds")])
         train_m, _ = _mean_sd([r["train_seconds"] for r in done])
         errors = [r.get("error") for r in runs if r.get("status") != "completed"]
-        rows.append({"variant": name, "runs": len(done), "failed": len(runs) - len(done), "metric": metric,
+        diverged = sum(r.get("status") == "diverged" for r in runs)
+        rows.append({"variant": name, "runs": len(done), "failed": len(runs) - len(done) - diverged,
+                     "diverged": diverged, "metric": metric,
                      "metric_mean": acc_m, "metric_sd": acc_s, "test_loss": loss_m, "epoch_seconds": epoch_m,
                      "train_seconds": train_m, "error": errors[0] if errors else ""})
     base = next(r for r in rows if r["variant"] == c["baseline"])
@@ -137,8 +140,8 @@ def table(c: dict, results: dict[tuple[str, int], dict], seeds: list[int]) -> li
     return rows
 
 
-CSV_FIELDS = ["variant", "runs", "failed", "metric", "metric_mean", "metric_sd", "test_loss", "epoch_seconds",
-              "train_seconds", "delta_vs_baseline", "time_vs_baseline", "error"]
+CSV_FIELDS = ["variant", "runs", "failed", "diverged", "metric", "metric_mean", "metric_sd", "test_loss",
+              "epoch_seconds", "train_seconds", "delta_vs_baseline", "time_vs_baseline", "error"]
 
 
 def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], command: str) -> None:
@@ -160,22 +163,40 @@ def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], co
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         if not r["runs"]:
-            lines.append(f"| {r['variant']} | failed: {r['error']} | | | | | |")
+            what = "diverged" if r["diverged"] and not r["failed"] else "failed"
+            lines.append(f"| {cell(r['variant'])} | {what}: {cell(r['error'])} | | | | | |")
             continue
         d = r["delta_vs_baseline"]
         delta = "n/a" if math.isnan(d) else ("+" if d >= 0 else "−") + fmt(abs(d))
         ratio = "n/a" if math.isnan(r["time_vs_baseline"]) else f"{r['time_vs_baseline']:.2f}"
-        failed = f" ({r['failed']} of {r['runs'] + r['failed']} runs failed)" if r["failed"] else ""
-        lines.append(f"| {r['variant']}{failed} | {fmt(r['metric_mean'])} ± {fmt(r['metric_sd'])} | {delta} | "
+        total = r["runs"] + r["failed"] + r["diverged"]
+        failed = "".join(f" ({r[k]} of {total} runs {k})" for k in ("failed", "diverged") if r[k])
+        lines.append(f"| {cell(r['variant'])}{failed} | {fmt(r['metric_mean'])} ± {fmt(r['metric_sd'])} | {delta} | "
                      f"{r['test_loss']:.4f} | {r['epoch_seconds']:.3g} | {r['train_seconds']:.3g} | {ratio} |")
     atomic_write_bytes(out_dir / "results.md", ("\n".join(lines).replace("\n\n\n", "\n\n") + "\n").encode())
 
 
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def cell(text) -> str:
+    """Text safe in one Markdown table cell: one line, pipes escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+@cli.command
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m framework.compare", description=__doc__.splitlines()[2])
     p.add_argument("comparison", help="comparison file, e.g. recipes/compare/optimizers.py")
-    p.add_argument("--seeds", type=int, default=None, help="seeds per variant (default: the file's, else 1)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: number of cores)")
+    p.add_argument("--seeds", type=positive_int, default=None, help="seeds per variant (default: the file's, else 1)")
+    p.add_argument("--workers", type=positive_int, default=None, help="worker processes (default: number of cores)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key in every variant (repeatable)")
     p.add_argument("--logdir", default="logs", help="parent folder (default: logs)")
@@ -183,19 +204,12 @@ def main(argv=None) -> int:
     p.add_argument("--cluster", metavar="ADDRESS", help="run on Dask: a scheduler address (tcp://HOST:PORT) or "
                    "local[:N] for a LocalCluster of N single-threaded workers (needs npframe[cluster])")
     args = p.parse_args(argv)
-    try:
-        c = load_comparison(args.comparison)
-        recipes = variant_recipes(c, args.overrides, args.comparison)
-    except rcp.RecipeError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    c = load_comparison(args.comparison)
+    recipes = variant_recipes(c, args.overrides, args.comparison)
     n_seeds = args.seeds or c.get("seeds", 1)
     workers = args.workers or os.cpu_count() or 1
-    if n_seeds < 1 or workers < 1:
-        print("error: --seeds and --workers must be positive", file=sys.stderr)
-        return 2
     out_dir = Path(args.logdir) / Path(args.comparison).stem
-    out_dir.mkdir(parents=True, exist_ok=True)
+    cli.make_dir(out_dir, "--logdir")
     results, tasks = {}, []
     for name, recipe in recipes.items():
         for k in range(n_seeds):
@@ -215,8 +229,7 @@ def main(argv=None) -> int:
         try:
             results.update(run_dask(tasks, report, args.cluster))
         except ClusterError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
+            raise cli.UsageError(str(e)) from None
     else:
         results.update(run_local(tasks, report, n_workers))
     rows = table(c, results, list(range(n_seeds)))
@@ -224,7 +237,7 @@ def main(argv=None) -> int:
     write_results(out_dir, c, rows, [recipes[c["baseline"]]["seed"] + k for k in range(n_seeds)], command)
     print((out_dir / "results.md").read_text())
     print(f"results: {out_dir / 'results.csv'}, {out_dir / 'results.md'}; view: tensorboard --logdir {out_dir}")
-    return 1 if any(r["failed"] for r in rows) else 0
+    return cli.FAILED if any(r["failed"] or r["diverged"] for r in rows) else cli.OK
 
 
 if __name__ == "__main__":

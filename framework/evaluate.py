@@ -7,8 +7,7 @@ import sys
 
 import numpy as np
 
-from .data import DataError
-from .recipe import RecipeError
+from . import cli
 from .run import load_run
 
 
@@ -24,17 +23,15 @@ def format_confusion(cm: np.ndarray) -> str:
     return "\n".join(lines)
 
 
+@cli.command
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m framework.evaluate", description=__doc__.splitlines()[0])
-    p.add_argument("run_dir")
-    p.add_argument("--checkpoint", choices=("last", "best"), default="last")
-    p.add_argument("--split", choices=("test", "val"), default="test")
+    p.add_argument("run_dir", help="a run directory, e.g. logs/mnist_adam/2026-11-29_10-00-00")
+    p.add_argument("--checkpoint", choices=("last", "best"), default="last",
+                   help="which checkpoint's weights to evaluate (default: last)")
+    p.add_argument("--split", choices=("test", "val"), default="test", help="which split (default: test)")
     args = p.parse_args(argv)
-    try:
-        trainer = load_run(args.run_dir, args.checkpoint, weights_only=True)
-    except (RecipeError, DataError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    trainer = load_run(args.run_dir, args.checkpoint, weights_only=True)
     metrics = trainer.evaluate(args.split)
     print(f"{args.run_dir} ({args.checkpoint} checkpoint), {args.split} split:")
     for k, v in metrics.items():

@@ -109,8 +109,11 @@ class LeakyReLU(Layer):
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """Logistic function, stable for large |x| (no overflow in exp)."""
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+    """Logistic function, accurate to a few ulps in both tails: with e = exp(-|x|) (never overflows),
+    1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, so tiny values keep their relative precision."""
+    e = np.exp(-np.abs(x))
+    d = 1.0 + e
+    return np.divide(np.where(x >= 0, 1.0, e), d, out=d)
 
 
 class Sigmoid(Layer):
@@ -175,6 +178,8 @@ class BatchNorm(Layer):
     def forward(self, x):
         if not self.training:
             return (x - self.running_mean) * (self.gamma.value / np.sqrt(self.running_var + self.eps)) + self.beta.value
+        if len(x) < 2:
+            raise ValueError("BatchNorm: a training batch of one example has no batch statistics")
         mean, var = x.mean(axis=0), x.var(axis=0)
         self.inv_std = 1.0 / np.sqrt(var + self.eps)
         self.xhat = (x - mean) * self.inv_std

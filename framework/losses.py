@@ -13,7 +13,8 @@ from .layers import sigmoid
 
 class Loss:
     name = "loss"
-    task = "multiclass"  # or "binary", "regression"
+    task = "multiclass"  # or "binary", "regression": the datasets this loss fits
+    metric_names: tuple[str, ...] = ()  # the keys `metrics` returns
 
     def forward(self, z: np.ndarray, y: np.ndarray) -> float:
         raise NotImplementedError
@@ -33,7 +34,7 @@ class Loss:
 class SoftmaxCrossEntropy(Loss):
     """Softmax + cross-entropy on integer labels; log-sum-exp keeps it finite for any logits."""
 
-    name, task = "softmax_cross_entropy", "multiclass"
+    name, task, metric_names = "softmax_cross_entropy", "multiclass", ("accuracy",)
 
     def forward(self, z, y):
         zmax = z.max(axis=1, keepdims=True)
@@ -46,7 +47,7 @@ class SoftmaxCrossEntropy(Loss):
         return float(-logp_y.mean())
 
     def backward(self):
-        g = self.p
+        g = self.p.copy()  # (B, classes): small; the cache stays valid for a second call
         g[self.rows, self.y] -= 1.0
         g /= len(self.y)
         return g
@@ -61,7 +62,7 @@ class SoftmaxCrossEntropy(Loss):
 class BinaryCrossEntropy(Loss):
     """Sigmoid + binary cross-entropy on logits: max(z,0) - z*y + log(1 + exp(-|z|)), stable for large |z|."""
 
-    name, task = "binary_cross_entropy", "binary"
+    name, task, metric_names = "binary_cross_entropy", "binary", ("accuracy", "f1")
 
     def forward(self, z, y):
         y = y.reshape(z.shape).astype(z.dtype, copy=False)
@@ -85,7 +86,7 @@ class BinaryCrossEntropy(Loss):
 class MeanSquaredError(Loss):
     """Mean over all elements of (z - y)^2, for regression with a linear output."""
 
-    name, task = "mse", "regression"
+    name, task, metric_names = "mse", "regression", ("rmse", "r2")
 
     def forward(self, z, y):
         self.diff = z - y.reshape(z.shape)

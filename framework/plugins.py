@@ -8,9 +8,10 @@ import argparse
 import sys
 import warnings
 
-from . import registry
+from . import cli, registry
 
 
+@cli.command
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m framework.plugins", description=__doc__.splitlines()[0])
     p.add_argument("--check", action="store_true", help="import every plugin and report the broken ones")
@@ -39,8 +40,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BrokenPipeError:  # e.g. piped into head
-        sys.stderr.close()
-        sys.exit(0)
+    sys.exit(main())

@@ -1,4 +1,5 @@
-"""Recipes: Python files that define `recipe`, a dict of plain values and plugin specs.
+"""Recipes: Python files that define `recipe`, a dict of plain values and plugin specs (or a run's recorded
+recipe.json, to repeat that run exactly).
 
 A plugin spec is a name ("adam") or a dict with "name" and parameters ({"name": "adam", "lr": 1e-3}).
 `derive(base, changes)` and `--set KEY=VALUE` share one explicit rule: each dotted key names one place in
@@ -9,6 +10,7 @@ from __future__ import annotations
 import ast
 import copy
 import difflib
+import json
 import os
 import runpy
 from pathlib import Path
@@ -52,10 +54,18 @@ def load(path: str | os.PathLike) -> dict:
 
 
 def load_raw(path: str | os.PathLike) -> dict:
-    """Execute a recipe file and return a deep copy of its `recipe` dict, without defaults."""
+    """Execute a recipe file (or read a recipe.json) and return a copy of its `recipe` dict, without defaults."""
     path = Path(path)
     if not path.is_absolute() and _loading and not path.exists():
         path = _loading[-1].parent / path
+    if path.suffix == ".json":  # a run's recipe.json: data, not code
+        try:
+            recipe = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            raise RecipeError(f"{path}: cannot read the recipe as JSON ({e})") from None
+        if not isinstance(recipe, dict):
+            raise RecipeError(f"{path}: expected a JSON object (a recipe), got {type(recipe).__name__}")
+        return recipe
     _loading.append(path.resolve())
     try:
         return copy.deepcopy(run_file(path, "recipe"))

@@ -1,31 +1,38 @@
 """`python -m framework.run RECIPE [--set KEY=VALUE ...] [--logdir DIR] [--name NAME]`: train one recipe.
-`python -m framework.run --resume RUN_DIR`: continue a run from its last checkpoint.
+`python -m framework.run --resume RUN_DIR [--checkpoint last|best]`: continue a run from a checkpoint.
 
-Writes <logdir>/<recipe stem>/<run name>/ with TensorBoard events, recipe.json and summary.json.
+Writes <logdir>/<recipe stem>/<run name>/ with TensorBoard events, recipe.json and summary.json. RECIPE may
+also be a run's recipe.json, to repeat that run. Exit codes: 0 completed, 1 failed or diverged, 2 usage or
+recipe error (nothing written), 130 interrupted (SIGINT or SIGTERM; the summary says where it stopped).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from . import checkpoint as ckpt
+from . import cli
 from . import recipe as rcp
 from .build import build
-from .data import DataError
 from .files import atomic_write_json, unique_dir
 from .malloc import tune_malloc
+from .trainer import Diverged
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m framework.run", description="Train the network a recipe describes.")
-    p.add_argument("recipe", nargs="?", help="recipe file, e.g. recipes/mnist_adam.py")
+    p.add_argument("recipe", nargs="?", help="recipe file, e.g. recipes/mnist_adam.py (or a run's recipe.json)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoints/last.npz")
+    p.add_argument("--checkpoint", choices=("last", "best"), default=None,
+                   help="with --resume: the checkpoint to continue from (default: last)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a recipe key, value read as a Python literal (repeatable), "
-                        "e.g. --set optimizer.lr=0.01 --set model.hidden=[512,256]")
+                        "e.g. --set optimizer.lr=0.01 --set 'model.hidden=[512,256]'")
     p.add_argument("--logdir", default="logs", help="parent folder of run directories (default: logs)")
     p.add_argument("--name", default=None, help="run name (default: date and time); never overwrites a run")
     args = p.parse_args(argv)
@@ -33,6 +40,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("give a RECIPE to start a run, or --resume RUN_DIR to continue one")
     if args.resume and (args.overrides or args.name):
         p.error("--resume continues a run as it was recorded: --set and --name do not apply")
+    if args.checkpoint and not args.resume:
+        p.error("--checkpoint goes with --resume")
     return args
 
 
@@ -48,7 +57,8 @@ def resolve(recipe_path: str, overrides: list[str]) -> dict:
 def summary_of(trainer, status: str, started: float) -> dict:
     s = trainer.state
     final = {k: v for k, v in s.metrics.items() if k != "lr"}
-    return {
+    e = s.exception
+    out = {
         "status": status,
         "epochs_completed": len(s.history),
         "steps": s.step,
@@ -57,67 +67,122 @@ def summary_of(trainer, status: str, started: float) -> dict:
         "wall_seconds": time.time() - started,
         "final": final,
         "history": s.history,
-        "error": None if s.exception is None else f"{type(s.exception).__name__}: {s.exception}",
+        "error": None if e is None or isinstance(e, KeyboardInterrupt) else f"{type(e).__name__}: {e}",
     }
+    if isinstance(e, Diverged):
+        out["diverged"] = {"epoch": e.epoch, "step": e.step, "reason": e.what, "lr": e.lr}
+    return out
+
+
+def resume_hint(run_dir: Path) -> str:
+    """How to go on with an interrupted run: the exact --resume command, or how to start it again."""
+    if (ckpt.checkpoint_dir(run_dir) / "last.npz").is_file():
+        return f"resume it with: python -m framework.run --resume {shlex.quote(str(run_dir))}"
+    again = f"python -m framework.run {shlex.quote(str(run_dir / 'recipe.json'))}"
+    try:
+        has_ckpt = any(c.get("name") == "checkpoint" for c in json.loads((run_dir / "recipe.json").read_text())
+                       .get("callbacks", []) if isinstance(c, dict))
+    except (OSError, ValueError, AttributeError):
+        has_ckpt = False
+    if has_ckpt:
+        return f"no checkpoint was written yet (it stopped before its first epoch ended); start it again with: {again}"
+    return f"its recipe has no 'checkpoint' callback, so it cannot be resumed; start it again with: {again}"
 
 
 def load_run(run_dir: str | Path, which: str = "last", weights_only: bool = False):
     """Rebuild the trainer of a recorded run and restore it from checkpoints/<which>.npz."""
     run_dir = Path(run_dir)
     recipe_file = run_dir / "recipe.json"
-    try:
-        recipe = json.loads(recipe_file.read_text())
-    except (OSError, ValueError) as e:
-        raise rcp.RecipeError(f"{recipe_file}: cannot read the run's recipe ({e})") from None
-    trainer = build(rcp.validate(recipe, str(recipe_file)), where=str(recipe_file), run_dir=str(run_dir))
+    if not recipe_file.is_file():
+        raise rcp.RecipeError(f"{run_dir}: not a run directory (no recipe.json)")
     path = ckpt.checkpoint_dir(run_dir) / f"{which}.npz"
     if not path.is_file():
-        raise rcp.RecipeError(f"{path}: no checkpoint (add the 'checkpoint' callback to the recipe to save them)")
+        if which == "last":
+            raise rcp.RecipeError(f"{path}: no such checkpoint; {resume_hint(run_dir)}")
+        raise rcp.RecipeError(f"{path}: no such checkpoint (none of its epochs improved the monitored metric, "
+                              f"or the recipe's checkpoint callback has save_best=False)")
+    recipe = rcp.validate(rcp.load_raw(recipe_file), str(recipe_file))
+    trainer = build(recipe, where=str(recipe_file), run_dir=str(run_dir))
     try:
         ckpt.load(trainer, path, weights_only=weights_only)
-    except ValueError as e:
-        raise rcp.RecipeError(str(e)) from None
+    except ckpt.CheckpointError as e:
+        other = path.with_name("best.npz" if which == "last" else "last.npz")
+        try:
+            ckpt.read(other)
+            hint = f"; {other} is intact: use --checkpoint {other.stem}"
+        except ckpt.CheckpointError:
+            hint = ""
+        raise rcp.RecipeError(f"{e}{hint}") from None
     return trainer
 
 
+def _write_summary(run_dir: Path, summary: dict) -> str:
+    """Write summary.json; on failure (a full disk, say) return a note for the one-line message instead."""
+    try:
+        atomic_write_json(run_dir / "summary.json", summary)
+        return ""
+    except OSError as e:
+        return f"; summary.json not written ({e.strerror or e})"
+
+
+@cli.command
 def main(argv=None) -> int:
     args = parse_args(argv)
     tune_malloc()  # a process-wide choice, made by the command, not by the Trainer
     started = time.time()
-    try:
-        if args.resume:
-            trainer = load_run(args.resume)
-            run_dir = Path(args.resume)
-        else:
-            recipe = resolve(args.recipe, args.overrides)
-            trainer = build(recipe, where=args.recipe)
-    except (rcp.RecipeError, DataError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if not args.resume:
-        name = args.name or time.strftime("%Y-%m-%d_%H-%M-%S")
-        run_dir = unique_dir(Path(args.logdir) / Path(args.recipe).stem, name)
-        trainer.run_dir = str(run_dir)
-        atomic_write_json(run_dir / "recipe.json", recipe)
-    else:
+    if args.resume:
+        run_dir = Path(args.resume)
+        trainer = load_run(run_dir, args.checkpoint or "last")
         print(f"resuming {run_dir} after epoch {trainer.state.epoch} of {trainer.epochs}")
+    else:
+        recipe = resolve(args.recipe, args.overrides)
+        path = Path(args.recipe)
+        stem = path.parent.parent.name if path.name == "recipe.json" and path.parent.parent.name else path.stem
+        name = cli.run_name(args.name or time.strftime("%Y-%m-%d_%H-%M-%S"))
+        created = cli.make_dir(Path(args.logdir) / stem, "--logdir")  # before any data is loaded
+        try:
+            run_dir = unique_dir(Path(args.logdir) / stem, name)
+        except OSError as e:
+            cli.remove_dirs(created)
+            raise cli.UsageError(f"--logdir {args.logdir}: cannot create a run folder ({e.strerror or e})") from None
+        try:
+            trainer = build(recipe, where=args.recipe, run_dir=str(run_dir))
+            atomic_write_json(run_dir / "recipe.json", recipe)
+        except BaseException:
+            for f in run_dir.iterdir():
+                f.unlink()
+            cli.remove_dirs([*created, run_dir])
+            raise
+        print(f"run directory: {run_dir}")
     try:
         trainer.fit()
     except KeyboardInterrupt:
-        atomic_write_json(run_dir / "summary.json", summary_of(trainer, "interrupted", started))
-        print(f"\ninterrupted; partial run in {run_dir}", file=sys.stderr)
-        return 130
+        note = _write_summary(run_dir, summary_of(trainer, "interrupted", started))
+        print(f"\ninterrupted after {len(trainer.state.history)} of {trainer.epochs} epochs{note}; "
+              f"{resume_hint(run_dir)}", file=sys.stderr)
+        return cli.INTERRUPTED
+    except Diverged as e:
+        note = _write_summary(run_dir, summary_of(trainer, "diverged", started))
+        print(f"error: training diverged: {e} (run directory {run_dir}{note})", file=sys.stderr)
+        return cli.FAILED
     except Exception as e:
-        atomic_write_json(run_dir / "summary.json", summary_of(trainer, "failed", started))
-        print(f"error: training failed: {type(e).__name__}: {e} (run directory {run_dir})", file=sys.stderr)
-        raise
+        summary = summary_of(trainer, "failed", started)
+        summary["traceback"] = traceback.format_exc()
+        note = _write_summary(run_dir, summary)
+        where = "summary.json has the traceback" if not note else note.lstrip("; ")
+        reason = getattr(e, "strerror", None) or e
+        print(f"error: training failed: {type(e).__name__}: {reason} (run directory {run_dir}; {where})",
+              file=sys.stderr)
+        return cli.FAILED
     summary = summary_of(trainer, "completed", started)
-    atomic_write_json(run_dir / "summary.json", summary)
-    print(f"run directory: {run_dir}")
+    note = _write_summary(run_dir, summary)
+    if note:
+        print(f"error: training completed but{note.lstrip(';')} (run directory {run_dir})", file=sys.stderr)
+        return cli.FAILED
     print("final: " + "  ".join(f"{k} {v:.4f}" for k, v in summary["final"].items()))
     print(f"training time: {summary['train_seconds']:.1f} s over {summary['epochs_completed']} epochs")
     print(f"view it: tensorboard --logdir {run_dir.parent.parent if args.resume else args.logdir}")
-    return 0
+    return cli.OK
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ from .callbacks import Callback, Order
 
 class Scheduler(Callback):
     """Base class for `framework.schedulers` plugins. Subclasses define `factor(epoch)`, where `epoch` is
-    the fractional number of epochs done (step / steps_per_epoch). Optional linear warm-up from 0 over
-    `warmup_epochs`. `base_lr` is the optimizer's lr when training starts."""
+    the fractional number of epochs done (step / steps_per_epoch). Optional linear warm-up over `warmup_epochs`:
+    with W = warmup_epochs x steps_per_epoch, step s runs at factor x min(1, (s + 1) / W), so the first step takes
+    1/W of the rate and none exceeds it. `base_lr` is the optimizer's lr when training starts."""
 
     order = Order.SCHEDULE
 
@@ -23,7 +24,7 @@ class Scheduler(Callback):
         epoch = step / self.steps_per_epoch
         f = self.factor(epoch)
         if epoch < self.warmup_epochs:
-            f *= (step + 1) / (self.warmup_epochs * self.steps_per_epoch)
+            f *= min(1.0, (step + 1) / (self.warmup_epochs * self.steps_per_epoch))
         return self.base_lr * f
 
     def on_fit_begin(self, trainer, state):

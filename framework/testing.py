@@ -226,17 +226,15 @@ class _Translate(Warp):
 def check_regularizer(cls, **params) -> None:
     """A regularizer: trains without error; any penalty it adds to the loss has exactly the gradient it adds
     to Param.grad (finite differences, float64); its state is storable."""
-    from types import SimpleNamespace
-
     name = getattr(cls, "__name__", repr(cls))
     x, y, model = _problem(np.float64, seed=2)
     for p in model.params:
         p.value[...] = np.random.default_rng(3).standard_normal(p.value.shape)
         p.value[np.abs(p.value) < 0.05] = 0.25  # away from kinks at zero
     reg = cls(**params)
-    trainer = SimpleNamespace(model=model, rng=np.random.default_rng(0), data=None, optimizer=None)
-    if hasattr(reg, "setup"):
-        reg.setup(trainer)
+    data = Dataset("check", x, y, x[:16], y[:16], x[:16], y[:16], n_classes=2)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), _SGD(model.params, lr=0.1), data, callbacks=[reg],
+                      dtype=np.float64)  # calls reg.setup(trainer)
     loss = SoftmaxCrossEntropy()
     model.eval()  # penalties must not depend on train-time randomness
 
@@ -306,13 +304,14 @@ def check_dataset(factory: Callable[..., Dataset], **params) -> None:
         f"{name}: loading twice gave different splits (seed the split)"
 
 
+class _SGD(Optimizer):
+    def step(self):
+        for p in self.params:
+            p.value -= self.lr * p.grad
+
+
 def _fit(callbacks, data: Dataset, epochs: int, run_dir: str | None = None) -> Trainer:
     model = build_mlp(data.n_features, data.n_outputs, [8], rng=np.random.default_rng(0))
-    class _SGD(Optimizer):
-        def step(self):
-            for p in self.params:
-                p.value -= self.lr * p.grad
-
     trainer = Trainer(model, SoftmaxCrossEntropy(), _SGD(model.params, lr=0.1), data, callbacks=callbacks,
                       epochs=epochs, batch_size=16, seed=0, run_dir=run_dir, recipe={"dataset": data.name})
     trainer.fit()

@@ -1,6 +1,7 @@
 """The Trainer: shuffled minibatches through forward, loss, backward and the optimizer step, with events."""
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -8,21 +9,34 @@ import numpy as np
 from .augment import fuse_warps
 from .callbacks import Batch, CallbackList, State
 from .data import Dataset
+from .layers import BatchNorm
 from .losses import Loss
 from .model import Sequential
 from .optim import Optimizer
+
+
+class Diverged(ArithmeticError):
+    """Training produced a non-finite loss or parameter (Keras' TerminateOnNaN, on by default)."""
+
+    def __init__(self, what: str, epoch: int, step: int, lr: float):
+        self.what, self.epoch, self.step, self.lr = what, epoch, step, lr
+        super().__init__(f"{what} at epoch {epoch}, step {step}; the likely cause is a learning rate too high for "
+                         f"this model (lr was {lr:g}): lower optimizer.lr, or add a warm-up")
 
 
 class Trainer:
     """Runs `fit()`; every extension acts through callbacks (see framework.callbacks for the events).
 
     Attributes callbacks may use: model, loss_fn, optimizer, data, rng (the training Generator, shared by
-    shuffling, dropout and augmentation), epochs, batch_size, dtype, run_dir, recipe, should_stop.
+    shuffling, dropout and augmentation), epochs, batch_size, steps_per_epoch, dtype, run_dir, recipe, should_stop.
+    With `check_finite` (the default) training stops with `Diverged` at the first non-finite batch loss, and
+    at the end of an epoch if a parameter or the validation loss is not finite.
     """
 
     def __init__(self, model: Sequential, loss_fn: Loss, optimizer: Optimizer, data: Dataset, *,
                  callbacks=(), epochs: int = 10, batch_size: int = 128, seed: int = 0, dtype=np.float32,
-                 run_dir: str | None = None, recipe: dict | None = None, eval_batch_size: int = 4096):
+                 run_dir: str | None = None, recipe: dict | None = None, eval_batch_size: int = 4096,
+                 check_finite: bool = True):
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.dtype = np.dtype(dtype)
         self.data = data.astype(self.dtype)
@@ -30,16 +44,37 @@ class Trainer:
         self.epochs, self.batch_size, self.eval_batch_size = epochs, batch_size, eval_batch_size
         self.rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[1])
         self.run_dir, self.recipe = run_dir, recipe or {}
-        self.should_stop = False
+        self.should_stop, self.check_finite = False, check_finite
         self.state = State()
+        if batch_size == 1 and any(isinstance(layer, BatchNorm) for layer in model.layers):
+            raise ValueError("batch_size 1 with batch normalisation: a batch of one example has no batch "
+                             "statistics; use batch_size >= 2")
         for cb in self.callbacks:
             if hasattr(cb, "setup"):
                 cb.setup(self)
 
+    def batches(self) -> list[tuple[int, int]]:
+        """(start, end) of each batch of an epoch. The last may be smaller; a last batch of a single example
+        joins the one before it (one example has no batch statistics, and its gradient is all noise)."""
+        n, b = len(self.data.x_train), self.batch_size
+        bounds = [(i, min(i + b, n)) for i in range(0, n, b)]
+        if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+            bounds[-2:] = [(bounds[-2][0], n)]
+        return bounds
+
     @property
     def steps_per_epoch(self) -> int:
-        """Optimizer steps (batches) in one epoch: the last batch may be smaller."""
-        return -(-len(self.data.x_train) // self.batch_size)
+        """Optimizer steps (batches) in one epoch."""
+        n, b = len(self.data.x_train), self.batch_size
+        return -(-n // b) - (1 if n > b and n % b == 1 else 0)
+
+    def metric_names(self, exclude=None) -> list[str]:
+        """The keys of `state.metrics` from `on_validation_end` on: what a callback may monitor. Callbacks that
+        add metrics list them in an `adds_metrics` attribute."""
+        names = ["train_loss", "lr"] + ([] if self.loss_fn.task == "regression" else ["train_accuracy"])
+        if len(self.data.x_val):
+            names += ["val_loss", *(f"val_{m}" for m in self.loss_fn.metric_names)]
+        return names + [m for cb in self.callbacks if cb is not exclude for m in getattr(cb, "adds_metrics", ())]
 
     def fit(self) -> State:
         s, call = self.state, self.callbacks
@@ -51,13 +86,15 @@ class Trainer:
                 call("on_epoch_begin", self, s)
                 t0, loss_sum, correct, seen = time.perf_counter(), 0.0, 0, 0
                 order = self.rng.permutation(len(x))
-                for i in range(0, len(x), self.batch_size):
-                    idx = order[i:i + self.batch_size]
+                for start, end in self.batches():
+                    idx = order[start:end]
                     s.batch = Batch(np.take(x, idx, axis=0), np.take(y, idx, axis=0))
                     call("on_batch_begin", self, s)
                     s.output = self.model.forward(s.batch.x)
                     s.loss = self.loss_fn.forward(s.output, s.batch.y)
                     call("on_loss", self, s)
+                    if self.check_finite and not math.isfinite(s.loss):
+                        raise Diverged(f"the training loss is {s.loss}", s.epoch + 1, s.step + 1, self.optimizer.lr)
                     n = len(s.batch.y)
                     loss_sum, seen = loss_sum + s.loss * n, seen + n
                     correct += self.loss_fn.n_correct(s.output, s.batch.y) or 0
@@ -73,7 +110,14 @@ class Trainer:
                 s.metrics = {"train_loss": loss_sum / max(seen, 1), "lr": self.optimizer.lr}
                 if self.loss_fn.task != "regression":
                     s.metrics["train_accuracy"] = correct / max(seen, 1)
+                if self.check_finite:
+                    bad = next((p.name for p in self.model.params if not np.isfinite(p.value).all()), None)
+                    if bad is not None:
+                        raise Diverged(f"parameter {bad} is not finite", s.epoch + 1, s.step, self.optimizer.lr)
                 s.metrics.update(self.evaluate("val"))
+                if self.check_finite and not math.isfinite(s.metrics.get("val_loss", 0.0)):
+                    raise Diverged(f"the validation loss is {s.metrics['val_loss']}", s.epoch + 1, s.step,
+                                   self.optimizer.lr)
                 call("on_validation_end", self, s)
                 s.history.append(dict(s.metrics, epoch=s.epoch + 1, epoch_seconds=s.epoch_seconds[-1]))
                 call("on_epoch_end", self, s)

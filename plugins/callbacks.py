@@ -17,6 +17,10 @@ class Checkpoint(Callback):
         self.every, self.save_best = every, save_best
         self.monitor = Monitor(monitor, mode)
 
+    def setup(self, trainer):
+        if self.save_best:
+            self.monitor.check(trainer, "checkpoint", owner=self)
+
     def on_fit_begin(self, trainer, state):
         if trainer.run_dir is None:
             raise ValueError("checkpoint callback: the trainer has no run directory (run through "

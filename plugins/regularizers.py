@@ -108,6 +108,10 @@ class EarlyStopping(Callback):
                  restore_best: bool = True):
         self.monitor, self.patience, self.restore_best = Monitor(monitor, mode, min_delta), patience, restore_best
         self.best_epoch, self.wait, self.best_weights = -1, 0, None
+        self.adds_metrics = [f"best_{monitor}"]
+
+    def setup(self, trainer):
+        self.monitor.check(trainer, "early_stopping", owner=self)
 
     def on_validation_end(self, trainer, state):
         name = self.monitor.name

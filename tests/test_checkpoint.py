@@ -74,11 +74,11 @@ def test_resume_after_sigkill_is_bit_exact(tmp_path, make_dist):
 
     ma, xa = ckpt.read(tmp_path / "logs" / "straight" / "a" / "checkpoints" / "last.npz")
     mb, xb = ckpt.read(run_b / "checkpoints" / "last.npz")
-    assert sorted(xa.files) == sorted(xb.files)
-    for k in xa.files:
+    assert sorted(xa) == sorted(xb)
+    for k in xa:
         if k != "meta":
             assert np.array_equal(xa[k], xb[k]), k  # parameters, BN statistics, optimizer moments, ...
-    assert any(k.startswith("model/bn0.running_mean") for k in xa.files)
+    assert any(k.startswith("model/bn0.running_mean") for k in xa)
     assert ma["rng"] == mb["rng"] and ma["step"] == mb["step"] == 5 * 21
     sa = json.loads((tmp_path / "logs" / "straight" / "a" / "summary.json").read_text())
     sb = json.loads((run_b / "summary.json").read_text())
@@ -104,10 +104,11 @@ def test_checkpoint_needs_no_pickle_and_rejects_garbage(tmp_path):
 
 def test_resume_errors(tmp_path, repo_root):
     out = run(["--resume", str(tmp_path)], dict(os.environ), tmp_path)
-    assert out.returncode == 2 and "recipe.json: cannot read the run's recipe" in out.stderr
+    assert out.returncode == 2 and "not a run directory (no recipe.json)" in out.stderr
     (tmp_path / "recipe.json").write_text(json.dumps({"dataset": "digits", "loggers": []}))
     out = run(["--resume", str(tmp_path)], dict(os.environ), tmp_path)
-    assert out.returncode == 2 and "checkpoints/last.npz: no checkpoint" in out.stderr
+    assert out.returncode == 2 and "checkpoints/last.npz: no such checkpoint; its recipe has no 'checkpoint'" in out.stderr
+    assert f"start it again with: python -m framework.run {tmp_path / 'recipe.json'}" in out.stderr
     out = run([str(repo_root / "recipes" / "digits_adam.py"), "--resume", str(tmp_path)], dict(os.environ), tmp_path)
     assert out.returncode == 2 and "give a RECIPE" in out.stderr
 

@@ -74,7 +74,7 @@ comparison = {{
     assert out.returncode == 1
     rows = {r["variant"]: r for r in csv.DictReader((tmp_path / "logs" / "c" / "results.csv").open())}
     assert rows["ok"]["runs"] == "1" and rows["broken"]["failed"] == "1"
-    assert "'val_nothing' not found" in rows["broken"]["error"]
+    assert "monitor 'val_nothing' is not a metric of this run" in rows["broken"]["error"]
     assert "broken seed 0: failed" in out.stdout
 
 

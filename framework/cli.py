@@ -1,0 +1,96 @@
+"""What every command shares: exit codes, one-line errors, SIGTERM treated as SIGINT, one-line warnings.
+
+Exit codes: 0 completed; 1 failed or diverged; 2 usage, recipe or input error; 130 interrupted (SIGINT or
+SIGTERM). A mistake in what the user gave (RecipeError, DataError, PluginError, UsageError) is one line on
+stderr and exit 2, never a traceback.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import sys
+import threading
+import warnings
+from pathlib import Path
+
+from .data import DataError
+from .recipe import RecipeError
+from .registry import PluginError
+
+OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """A command-line or input mistake: printed as one line, exit 2."""
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    return f"warning: {message}\n"
+
+
+def command(main):
+    """Wrap a command's main(argv) -> exit code: the shared exit codes and messages (see the module)."""
+
+    @functools.wraps(main)
+    def wrapper(argv=None) -> int:
+        warnings.formatwarning = _one_line_warning
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
+        try:
+            return main(argv)
+        except KeyboardInterrupt:
+            print("\ninterrupted", file=sys.stderr)
+            return INTERRUPTED
+        except (RecipeError, DataError, PluginError, UsageError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return USAGE
+        except BrokenPipeError:  # output piped into head, say
+            sys.stderr.close()
+            return OK
+        finally:
+            if in_main:
+                signal.signal(signal.SIGTERM, previous)
+
+    return wrapper
+
+
+def run_name(name: str) -> str:
+    """A run name must be one path component."""
+    if not name or name in (".", "..") or "/" in name or os.sep in name or "\0" in name:
+        raise UsageError(f"--name {name!r}: expected one folder name (no '/', not '.' or '..')")
+    return name
+
+
+def make_dir(path: Path, what: str) -> list[Path]:
+    """Create `path` and any missing parents; return the folders created (to remove on a later error).
+    An unusable path is a UsageError naming it and the reason."""
+    created = []
+    for p in [*reversed(path.parents), path]:
+        if p.is_dir():
+            continue
+        try:
+            p.mkdir()
+        except FileExistsError:
+            if not p.is_dir():
+                raise UsageError(f"{what} {path}: {p} exists and is not a folder") from None
+            continue
+        except OSError as e:
+            raise UsageError(f"{what} {path}: cannot create {p} ({e.strerror or e})") from None
+        created.append(p)
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{what} {path}: the folder is not writable")
+    return created
+
+
+def remove_dirs(created: list[Path]) -> None:
+    """Remove folders this command created, deepest first, if they are still empty."""
+    for p in reversed(created):
+        try:
+            p.rmdir()
+        except OSError:
+            break
