@@ -22,7 +22,10 @@ def make(group: str, spec: dict, where: str, key: str, *args):
         raise RecipeError(f"{where}: key {key!r}: {e}") from None
     except registry.ParamError as e:
         raise RecipeError(f"{where}: key '{key}.{e.param}': {e.message}") from None
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError) as e:  # a message "name: ..." about one of the spec's parameters names its key
+        param, sep, rest = str(e).partition(": ")
+        if sep and param in params:
+            raise RecipeError(f"{where}: key '{key}.{param}': {rest}") from None
         raise RecipeError(f"{where}: key {key!r}: {e}") from None
 
 

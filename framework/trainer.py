@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -79,57 +80,65 @@ class Trainer:
     def fit(self) -> State:
         s, call = self.state, self.callbacks
         x, y = self.data.x_train, self.data.y_train
+        quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore") if self.check_finite else nullcontext()
         try:
-            call("on_fit_begin", self, s)
-            while s.epoch < self.epochs and not self.should_stop:
-                self.model.train()
-                call("on_epoch_begin", self, s)
-                t0, loss_sum, correct, seen = time.perf_counter(), 0.0, 0, 0
-                order = self.rng.permutation(len(x))
-                for start, end in self.batches():
-                    idx = order[start:end]
-                    s.batch = Batch(np.take(x, idx, axis=0), np.take(y, idx, axis=0))
-                    call("on_batch_begin", self, s)
-                    s.output = self.model.forward(s.batch.x)
-                    s.loss = self.loss_fn.forward(s.output, s.batch.y)
-                    call("on_loss", self, s)
-                    if self.check_finite and not math.isfinite(s.loss):
-                        raise Diverged(f"the training loss is {s.loss}", s.epoch + 1, s.step + 1, self.optimizer.lr)
-                    n = len(s.batch.y)
-                    loss_sum, seen = loss_sum + s.loss * n, seen + n
-                    correct += self.loss_fn.n_correct(s.output, s.batch.y) or 0
-                    self.model.backward(self.loss_fn.backward())
-                    call("on_backward_end", self, s)
-                    self.optimizer.step()
-                    s.step += 1
-                    call("on_step_end", self, s)
-                    call("on_batch_end", self, s)
-                    if self.should_stop:
-                        break
-                s.epoch_seconds.append(time.perf_counter() - t0)
-                s.metrics = {"train_loss": loss_sum / max(seen, 1), "lr": self.optimizer.lr}
-                if self.loss_fn.task != "regression":
-                    s.metrics["train_accuracy"] = correct / max(seen, 1)
-                if self.check_finite:
-                    bad = next((p.name for p in self.model.params if not np.isfinite(p.value).all()), None)
-                    if bad is not None:
-                        raise Diverged(f"parameter {bad} is not finite", s.epoch + 1, s.step, self.optimizer.lr)
-                s.metrics.update(self.evaluate("val"))
-                if self.check_finite and not math.isfinite(s.metrics.get("val_loss", 0.0)):
-                    raise Diverged(f"the validation loss is {s.metrics['val_loss']}", s.epoch + 1, s.step,
-                                   self.optimizer.lr)
-                call("on_validation_end", self, s)
-                s.history.append(dict(s.metrics, epoch=s.epoch + 1, epoch_seconds=s.epoch_seconds[-1]))
-                call("on_epoch_end", self, s)
-                s.epoch += 1
-            call("on_train_end", self, s)
-            s.metrics.update(self.evaluate("test"))
-            call("on_fit_end", self, s)
+            with quiet:  # with check_finite, a non-finite result is reported once, as Diverged
+                call("on_fit_begin", self, s)
+                while s.epoch < self.epochs and not self.should_stop:
+                    self.model.train()
+                    call("on_epoch_begin", self, s)
+                    t0, loss_sum, correct, seen = time.perf_counter(), 0.0, 0, 0
+                    order = self.rng.permutation(len(x))
+                    for start, end in self.batches():
+                        idx = order[start:end]
+                        s.batch = Batch(np.take(x, idx, axis=0), np.take(y, idx, axis=0))
+                        call("on_batch_begin", self, s)
+                        s.output = self.model.forward(s.batch.x)
+                        s.loss = self.loss_fn.forward(s.output, s.batch.y)
+                        call("on_loss", self, s)
+                        if self.check_finite and not math.isfinite(s.loss):
+                            raise Diverged(f"the training loss is {s.loss}", s.epoch + 1, s.step + 1,
+                                           self.optimizer.lr)
+                        n = len(s.batch.y)
+                        loss_sum, seen = loss_sum + s.loss * n, seen + n
+                        correct += self.loss_fn.n_correct(s.output, s.batch.y) or 0
+                        self.model.backward(self.loss_fn.backward())
+                        call("on_backward_end", self, s)
+                        self.optimizer.step()
+                        s.step += 1
+                        call("on_step_end", self, s)
+                        call("on_batch_end", self, s)
+                        if self.should_stop:
+                            break
+                    s.epoch_seconds.append(time.perf_counter() - t0)
+                    s.metrics = {"train_loss": loss_sum / max(seen, 1), "lr": self.optimizer.lr}
+                    if self.loss_fn.task != "regression":
+                        s.metrics["train_accuracy"] = correct / max(seen, 1)
+                    s.metrics.update(self.evaluate("val"))
+                    self.check_epoch()
+                    call("on_validation_end", self, s)
+                    s.history.append(dict(s.metrics, epoch=s.epoch + 1, epoch_seconds=s.epoch_seconds[-1]))
+                    call("on_epoch_end", self, s)
+                    s.epoch += 1
+                call("on_train_end", self, s)
+                s.metrics.update(self.evaluate("test"))
+                call("on_fit_end", self, s)
         except BaseException as e:
             s.exception = e
             call("on_exception", self, s)
             raise
         return s
+
+    def check_epoch(self) -> None:
+        """With check_finite: raise Diverged if a parameter or the validation loss is not finite."""
+        s = self.state
+        if not self.check_finite:
+            return
+        bad = next((p.name for p in self.model.params if not np.isfinite(p.value).all()), None)
+        if bad is not None:
+            raise Diverged(f"parameter {bad} is not finite", s.epoch + 1, s.step, self.optimizer.lr)
+        if not math.isfinite(s.metrics.get("val_loss", 0.0)):
+            raise Diverged(f"the validation loss is {s.metrics['val_loss']}", s.epoch + 1, s.step, self.optimizer.lr)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Model outputs (logits for classification) in eval mode, in chunks of `eval_batch_size`."""

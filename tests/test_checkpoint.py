@@ -107,7 +107,8 @@ def test_resume_errors(tmp_path, repo_root):
     assert out.returncode == 2 and "not a run directory (no recipe.json)" in out.stderr
     (tmp_path / "recipe.json").write_text(json.dumps({"dataset": "digits", "loggers": []}))
     out = run(["--resume", str(tmp_path)], dict(os.environ), tmp_path)
-    assert out.returncode == 2 and "checkpoints/last.npz: no such checkpoint; its recipe has no 'checkpoint'" in out.stderr
+    assert out.returncode == 2
+    assert "checkpoints/last.npz: no such checkpoint; its recipe has no 'checkpoint'" in out.stderr
     assert f"start it again with: python -m framework.run {tmp_path / 'recipe.json'}" in out.stderr
     out = run([str(repo_root / "recipes" / "digits_adam.py"), "--resume", str(tmp_path)], dict(os.environ), tmp_path)
     assert out.returncode == 2 and "give a RECIPE" in out.stderr

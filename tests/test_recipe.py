@@ -86,7 +86,7 @@ def test_missing_file(tmp_path):
 @pytest.mark.parametrize("override,match", [
     ("optimizer.name=adamm", r"r\.py: key 'optimizer': unknown optimizers plugin 'adamm'; did you mean 'adam'"),
     ("optimizer.lrr=0.1", r"r\.py: key 'optimizer': optimizer 'adam': unknown parameter 'lrr' \(did you mean 'lr'"),
-    ("optimizer.lr=-0.1", r"key 'optimizer': lr: expected a positive number"),
+    ("optimizer.lr=-0.1", r"key 'optimizer.lr': expected a positive number"),
     ("loggers=['tensorbord']", r"key 'loggers.tensorbord': unknown loggers plugin 'tensorbord'; did you mean 'tensor"),
     ("model.activation='swish'", r"key 'model.activation': expected one of"),
     ("dataset.limit=0", r"key 'dataset.limit'"),

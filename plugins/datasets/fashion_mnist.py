@@ -64,7 +64,7 @@ def locate(path: str | None = None, download: bool = True, base_url: str = BASE_
     return cache_dir()
 
 
-def fashion_mnist(path: str | None = None, val_size: int = 5000, split_seed: int = 0, download: bool = True,
+def fashion_mnist(path: str | None = None, val_size: int | float = 5000, split_seed: int = 0, download: bool = True,
                   base_url: str = BASE_URL) -> Dataset:
     """60,000 training images (less `val_size` for validation) and 10,000 test images, checked by MD5."""
     data = load_idx_set(locate(path, download, base_url), FILES, "fashion_mnist", val_size, split_seed)

@@ -19,7 +19,7 @@ FILES = {
 }
 
 
-def load_idx_set(folder: Path, files: dict, name: str, val_size: int, split_seed: int) -> Dataset:
+def load_idx_set(folder: Path, files: dict, name: str, val_size: int | float, split_seed: int) -> Dataset:
     """Images scaled to [0, 1] and flattened to (N, H*W) float32; labels int64; seeded validation holdout."""
     arr = {key: read_idx(folder / fname, md5) for key, (fname, md5) in files.items()}
     h, w = arr["train_images"].shape[1:]
@@ -33,6 +33,6 @@ def load_idx_set(folder: Path, files: dict, name: str, val_size: int, split_seed
                    task="multiclass", n_classes=10, image_shape=(h, w))
 
 
-def mnist(val_size: int = 5000, split_seed: int = 0) -> Dataset:
+def mnist(val_size: int | float = 5000, split_seed: int = 0) -> Dataset:
     """60,000 training images (less `val_size` held out for validation) and 10,000 test images, 28x28."""
     return load_idx_set(DATA, FILES, "mnist", val_size, split_seed)
