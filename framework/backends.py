@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -44,6 +45,7 @@ def run_one(recipe: dict, run_dir: str) -> dict:
 
 
 def _worker_init(threads: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent decides
     tune_malloc()
     try:  # also caps pools that exist already (BLAS reads the environment variables only at load time)
         from threadpoolctl import threadpool_limits
@@ -60,20 +62,24 @@ def run_local(tasks: list[tuple[str, int, dict, Path]], report, workers: int) ->
         return results
     saved = {v: os.environ.get(v) for v in BLAS_VARS}
     os.environ.update({v: str(threads) for v in BLAS_VARS})
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
+                               initargs=(threads,))
     try:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
-                                 initargs=(threads,)) as pool:
-            futures = {pool.submit(run_one, recipe, str(run_dir)): (name, seed)
-                       for name, seed, recipe, run_dir in tasks}
-            for fut in as_completed(futures):
-                name, seed = futures[fut]
-                try:
-                    summary = fut.result()
-                except Exception as e:  # the worker process itself died
-                    summary = {"status": "failed", "error": f"worker died: {type(e).__name__}: {e}"}
-                results[name, seed] = summary
-                report(name, seed, summary)
+        futures = {pool.submit(run_one, recipe, str(run_dir)): (name, seed) for name, seed, recipe, run_dir in tasks}
+        for fut in as_completed(futures):
+            name, seed = futures[fut]
+            try:
+                summary = fut.result()
+            except Exception as e:  # the worker process itself died
+                summary = {"status": "failed", "error": f"worker died: {type(e).__name__}: {e}"}
+            results[name, seed] = summary
+            report(name, seed, summary)
+    except KeyboardInterrupt:  # stop the runs in progress now (the workers ignore SIGINT), not when they finish
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        raise
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         for v, old in saved.items():
             if old is None:
                 os.environ.pop(v, None)

@@ -96,10 +96,17 @@ def _finished(run_dir: Path, recipe: dict) -> dict | None:
     return summary if same and summary.get("status") == "completed" else None
 
 
-def report(name: str, seed: int, summary: dict) -> None:
-    status = summary.get("status")
-    detail = _headline(summary) if status == "completed" else summary.get("error")
-    print(f"  {name} seed {seed}: {status}  {detail}", flush=True)
+class Progress:
+    """Prints one line per finished run: [finished/total] variant seed k: status and headline or error."""
+
+    def __init__(self, total: int):
+        self.total, self.done = total, 0
+
+    def __call__(self, name: str, seed: int, summary: dict) -> None:
+        self.done += 1
+        status = summary.get("status")
+        detail = _headline(summary) if status == "completed" else cell(summary.get("error"))
+        print(f"  [{self.done}/{self.total}] {name} seed {seed}: {status}  {detail}", flush=True)
 
 
 def _headline(summary: dict) -> str:
@@ -201,8 +208,12 @@ def main(argv=None) -> int:
                    help="override a key in every variant (repeatable)")
     p.add_argument("--logdir", default="logs", help="parent folder (default: logs)")
     p.add_argument("--force", action="store_true", help="re-run finished runs too")
-    p.add_argument("--cluster", metavar="ADDRESS", help="run on Dask: a scheduler address (tcp://HOST:PORT) or "
-                   "local[:N] for a LocalCluster of N single-threaded workers (needs npframe[cluster])")
+    p.add_argument("--cluster", metavar="ADDRESS", help="run on Dask: a scheduler address (tcp://HOST:PORT), a "
+                   "scheduler file (scheduler.json), or local[:N] for a LocalCluster of N single-threaded workers "
+                   "(needs npframe[cluster])")
+    p.add_argument("--cluster-timeout", type=positive_int, default=60, metavar="SECONDS",
+                   help="with --cluster: give up connecting, or waiting for a first worker, after this long "
+                        "(default: 60)")
     args = p.parse_args(argv)
     c = load_comparison(args.comparison)
     recipes = variant_recipes(c, args.overrides, args.comparison)
@@ -224,14 +235,20 @@ def main(argv=None) -> int:
     where = f"Dask cluster {args.cluster}" if args.cluster else f"{n_workers} worker{'s' if n_workers > 1 else ''}"
     print(f"{args.comparison}: {len(recipes)} variants x {n_seeds} seeds; {len(results)} finished earlier, "
           f"{len(tasks)} to run on {where}", flush=True)
-    if args.cluster:
-        from .cluster import ClusterError, run_dask
-        try:
-            results.update(run_dask(tasks, report, args.cluster))
-        except ClusterError as e:
-            raise cli.UsageError(str(e)) from None
-    else:
-        results.update(run_local(tasks, report, n_workers))
+    progress = Progress(len(tasks))
+    try:
+        if args.cluster:
+            from .cluster import ClusterError, run_dask
+            try:
+                results.update(run_dask(tasks, progress, args.cluster, timeout=args.cluster_timeout))
+            except ClusterError as e:
+                raise cli.UsageError(str(e)) from None
+        else:
+            results.update(run_local(tasks, progress, n_workers))
+    except KeyboardInterrupt:
+        print(f"\ninterrupted after {progress.done} of {progress.total} runs; the runs in progress were stopped; "
+              f"finished runs are kept in {out_dir}, and the same command resumes from them", file=sys.stderr)
+        return cli.INTERRUPTED
     rows = table(c, results, list(range(n_seeds)))
     command = " ".join(["python -m framework.compare", *(argv if argv is not None else sys.argv[1:])])
     write_results(out_dir, c, rows, [recipes[c["baseline"]]["seed"] + k for k in range(n_seeds)], command)

@@ -1,4 +1,5 @@
-"""Atomic file writes: write to a temporary name in the same folder, then rename over the target."""
+"""Atomic file writes (a temporary name in the same folder, then a rename over the target), with the modes
+the umask gives ordinary files; run folders that never overwrite each other."""
 from __future__ import annotations
 
 import json
@@ -10,10 +11,18 @@ from typing import Any
 import numpy as np
 
 
+def default_mode(base: int = 0o666) -> int:
+    """The mode a new file (base 0o666) or folder (0o777) gets under the process's umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return base & ~mask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, default_mode())  # mkstemp makes 0600; results are not secrets
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
