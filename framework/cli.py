@@ -68,7 +68,7 @@ def run_name(name: str) -> str:
 
 def make_dir(path: Path, what: str) -> list[Path]:
     """Create `path` and any missing parents; return the folders created (to remove on a later error).
-    An unusable path is a UsageError naming it and the reason."""
+    An unusable path is a UsageError starting with `what` (the option and value the user gave) and the reason."""
     created = []
     for p in [*reversed(path.parents), path]:
         if p.is_dir():
@@ -77,13 +77,13 @@ def make_dir(path: Path, what: str) -> list[Path]:
             p.mkdir()
         except FileExistsError:
             if not p.is_dir():
-                raise UsageError(f"{what} {path}: {p} exists and is not a folder") from None
+                raise UsageError(f"{what}: {p} exists and is not a folder") from None
             continue
         except OSError as e:
-            raise UsageError(f"{what} {path}: cannot create {p} ({e.strerror or e})") from None
+            raise UsageError(f"{what}: cannot create {p} ({e.strerror or e})") from None
         created.append(p)
     if not os.access(path, os.W_OK | os.X_OK):
-        raise UsageError(f"{what} {path}: the folder is not writable")
+        raise UsageError(f"{what}: {path} is not writable")
     return created
 
 

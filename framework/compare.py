@@ -220,7 +220,7 @@ def main(argv=None) -> int:
     n_seeds = args.seeds or c.get("seeds", 1)
     workers = args.workers or os.cpu_count() or 1
     out_dir = Path(args.logdir) / Path(args.comparison).stem
-    cli.make_dir(out_dir, "--logdir")
+    cli.make_dir(out_dir, f"--logdir {args.logdir}")
     results, tasks = {}, []
     for name, recipe in recipes.items():
         for k in range(n_seeds):

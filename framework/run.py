@@ -85,7 +85,14 @@ def resume_hint(run_dir: Path) -> str:
     except (OSError, ValueError, AttributeError):
         has_ckpt = False
     if has_ckpt:
-        return f"no checkpoint was written yet (it stopped before its first epoch ended); start it again with: {again}"
+        try:
+            summary = json.loads((run_dir / "summary.json").read_text())
+        except (OSError, ValueError):
+            summary = {}
+        why = "it stopped before its first epoch ended"
+        if summary.get("status") in ("failed", "diverged"):
+            why = f"the run {summary['status']}: {summary.get('error')}"
+        return f"no checkpoint was written yet ({why}); start it again with: {again}"
     return f"its recipe has no 'checkpoint' callback, so it cannot be resumed; start it again with: {again}"
 
 
@@ -139,7 +146,7 @@ def main(argv=None) -> int:
         path = Path(args.recipe)
         stem = path.parent.parent.name if path.name == "recipe.json" and path.parent.parent.name else path.stem
         name = cli.run_name(args.name or time.strftime("%Y-%m-%d_%H-%M-%S"))
-        created = cli.make_dir(Path(args.logdir) / stem, "--logdir")  # before any data is loaded
+        created = cli.make_dir(Path(args.logdir) / stem, f"--logdir {args.logdir}")  # before any data is loaded
         try:
             run_dir = unique_dir(Path(args.logdir) / stem, name)
         except OSError as e:

@@ -366,3 +366,30 @@ def test_softmax_backward_can_be_called_twice():
     loss.forward(z, np.array([0, 1, 2, 3, 0]))
     first = loss.backward().copy()
     np.testing.assert_array_equal(loss.backward(), first)
+
+
+@pytest.fixture
+def small_mount(tmp_path):
+    """A real 300 KB filesystem (tmpfs), where this machine lets the tests mount one (as root in CI)."""
+    where = tmp_path / "mnt"
+    where.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(where)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs root and mount (CI has both)")
+    yield where
+    subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_a_really_full_disk_and_a_read_only_mount(digits, small_mount, tmp_path):
+    args = [sys.executable, "-m", "framework.run", digits, *DIGITS, "--set", "callbacks=['checkpoint']",
+            "--set", "model.hidden=[256, 256]", "--set", "epochs=4", "--logdir", str(small_mount / "logs")]
+    out = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 1 and "Traceback" not in out.stderr and out.stderr.count("\n") == 1
+    assert "training failed: OSError: No space left on device" in out.stderr
+    assert not list(small_mount.rglob("*.tmp"))  # no half-written file left behind
+    for f in small_mount.rglob("*.npz"):
+        ckpt.read(f)  # whatever checkpoint exists is whole
+    subprocess.run(["mount", "-o", "remount,ro", str(small_mount)], check=True)
+    out = subprocess.run([*args[:-2], "--logdir", str(small_mount / "other")], capture_output=True, text=True)
+    assert out.returncode == 2 and out.stderr == (f"error: --logdir {small_mount / 'other'}: cannot create "
+                                                  f"{small_mount / 'other'} (Read-only file system)\n")
