@@ -107,3 +107,15 @@ def test_every_shipped_comparison_resolves(repo_root):
             for key, group in {**PLUGIN_KEYS, **PLUGIN_LIST_KEYS}.items():
                 for s in (r[key] if isinstance(r[key], list) else [r[key]] if r[key] else []):
                     registry.info(group, s["name"])
+
+
+def test_error_text_stays_in_its_table_row(tmp_path):
+    from framework.compare import table, write_results
+
+    c = {"variants": {"a": {}, "b": {}}, "baseline": "a"}
+    ok = {"status": "completed", "final": {"test_accuracy": 0.9, "test_loss": 0.3}, "epoch_seconds": [1.0],
+          "train_seconds": 1.0}
+    bad = {"status": "failed", "error": "ValueError: line one\nline two | with a pipe"}
+    write_results(tmp_path, c, table(c, {("a", 0): ok, ("b", 0): bad}, [0]), [0], "cmd")
+    rows = [line for line in (tmp_path / "results.md").read_text().splitlines() if line.startswith("| b")]
+    assert rows == ["| b | failed: ValueError: line one line two \\| with a pipe | | | | | |"]
