@@ -36,6 +36,17 @@ def local_cluster():
     cluster.close()
 
 
+def slow_comparison(tmp_path, repo_root, epochs: int) -> None:
+    """tmp_path/slow.py: two digits variants long enough to be caught running."""
+    (tmp_path / "slow.py").write_text(f"""
+comparison = {{
+    "base": {str(repo_root / "recipes" / "digits_adam.py")!r},
+    "set": {{"epochs": {epochs}, "loggers": [], "callbacks": []}},
+    "variants": {{"a": {{}}, "b": {{"optimizer.lr": 3e-3}}}},
+}}
+""")
+
+
 def test_cluster_table_equals_local_pool(tmp_path, repo_root, local_cluster):
     comp = str(repo_root / "recipes" / "compare" / "digits_quick.py")
     local = compare(comp, "--logdir", str(tmp_path / "local"), "--workers", "2", cwd=tmp_path)
@@ -60,13 +71,7 @@ def test_cluster_table_equals_local_pool(tmp_path, repo_root, local_cluster):
 
 
 def test_worker_killed_mid_run_is_retried(tmp_path, repo_root, local_cluster):
-    (tmp_path / "slow.py").write_text(f"""
-comparison = {{
-    "base": {str(repo_root / "recipes" / "digits_adam.py")!r},
-    "set": {{"epochs": 120, "loggers": [], "callbacks": []}},
-    "variants": {{"a": {{}}, "b": {{"optimizer.lr": 3e-3}}}},
-}}
-""")
+    slow_comparison(tmp_path, repo_root, 120)
     proc = subprocess.Popen([sys.executable, "-m", "framework.compare", str(tmp_path / "slow.py"),
                              "--logdir", str(tmp_path / "logs"), "--cluster", local_cluster.scheduler_address],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -238,13 +243,7 @@ def test_files_and_folders_get_the_umask_modes(tmp_path):
 
 
 def test_ctrl_c_cancels_the_runs_on_the_cluster(tmp_path, repo_root, local_cluster):
-    (tmp_path / "slow.py").write_text(f"""
-comparison = {{
-    "base": {str(repo_root / "recipes" / "digits_adam.py")!r},
-    "set": {{"epochs": 400, "loggers": [], "callbacks": []}},
-    "variants": {{"a": {{}}, "b": {{"optimizer.lr": 3e-3}}}},
-}}
-""")
+    slow_comparison(tmp_path, repo_root, 400)
     proc = subprocess.Popen([sys.executable, "-m", "framework.compare", str(tmp_path / "slow.py"), "--logdir",
                              str(tmp_path / "logs"), "--cluster", local_cluster.scheduler_address], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -263,13 +262,7 @@ comparison = {{
 
 
 def test_ctrl_c_stops_the_local_pool(tmp_path, repo_root):
-    (tmp_path / "slow.py").write_text(f"""
-comparison = {{
-    "base": {str(repo_root / "recipes" / "digits_adam.py")!r},
-    "set": {{"epochs": 400, "loggers": [], "callbacks": []}},
-    "variants": {{"a": {{}}, "b": {{"optimizer.lr": 3e-3}}}},
-}}
-""")
+    slow_comparison(tmp_path, repo_root, 400)
     proc = subprocess.Popen([sys.executable, "-m", "framework.compare", str(tmp_path / "slow.py"), "--logdir",
                              str(tmp_path / "logs"), "--workers", "2"], cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
