@@ -19,8 +19,9 @@ from .trainer import Diverged
 BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def run_one(recipe: dict, run_dir: str) -> dict:
-    """Train one run into run_dir (worker process). Returns its summary; a failure is recorded, not raised."""
+def run_one(recipe: dict, run_dir: str, info: dict | None = None) -> dict:
+    """Train one run into run_dir (worker process). Returns its summary; a failure is recorded, not raised.
+    `info` ({"variant": ..., "comparison": ...}) reaches the loggers as trainer.run_info."""
     from .build import build
     from .run import summary_of
 
@@ -32,6 +33,7 @@ def run_one(recipe: dict, run_dir: str) -> dict:
     trainer = None
     try:
         trainer = build(recipe, where=str(run_dir_p / "recipe.json"), run_dir=run_dir)
+        trainer.run_info = dict(info or {})
         atomic_write_json(run_dir_p / "recipe.json", recipe)
         trainer.fit()
         summary = summary_of(trainer, "completed", started)
@@ -42,6 +44,11 @@ def run_one(recipe: dict, run_dir: str) -> dict:
         summary["traceback"] = traceback.format_exc()
     atomic_write_json(run_dir_p / "summary.json", summary)
     return summary
+
+
+def run_info(variant: str, run_dir: Path) -> dict:
+    """What a comparison tells a run about itself (<logdir>/<comparison>/<variant>/seed<k>)."""
+    return {"variant": variant, "comparison": Path(run_dir).parent.parent.name}
 
 
 def _worker_init(threads: int) -> None:
@@ -65,7 +72,8 @@ def run_local(tasks: list[tuple[str, int, dict, Path]], report, workers: int) ->
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
                                initargs=(threads,))
     try:
-        futures = {pool.submit(run_one, recipe, str(run_dir)): (name, seed) for name, seed, recipe, run_dir in tasks}
+        futures = {pool.submit(run_one, recipe, str(run_dir), run_info(name, run_dir)): (name, seed)
+                   for name, seed, recipe, run_dir in tasks}
         for fut in as_completed(futures):
             name, seed = futures[fut]
             try:

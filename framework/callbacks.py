@@ -11,8 +11,9 @@ Events, in the order the Trainer fires them (names follow Keras / PyTorch Lightn
         on_batch_end
       on_validation_end     state.metrics holds val_* metrics
       on_epoch_end          may set trainer.should_stop
-    on_train_end            after the last epoch, before the test split is evaluated (restore best weights)
-    on_fit_end              state.metrics holds test_* metrics
+    on_train_end            after the last epoch, before the final evaluation (restore best weights here, and
+                            set state.weights_epoch)
+    on_fit_end              state.metrics holds the final val_* and test_* metrics, of the same weights
     on_exception            when training raises (state.exception is set)
 
 Each hook is `hook(trainer, state)`. Set `trainer.should_stop = True` to stop after the current batch.
@@ -78,6 +79,8 @@ class State:
     metrics: dict[str, float] = field(default_factory=dict)
     history: list[dict[str, float]] = field(default_factory=list)  # one dict of metrics per epoch
     epoch_seconds: list[float] = field(default_factory=list)       # training time of each epoch
+    weights_epoch: int | None = None    # the epoch whose weights the final figures use (a callback restoring
+                                        # earlier weights in on_train_end sets it; else the last epoch)
     exception: BaseException | None = None
 
 

@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
+from .backends import run_info
 from .files import default_mode
 
 INSTALL_HINT = "--cluster needs Dask: pip install \"npframe[cluster]\" (or pip install \"dask[distributed]\")"
@@ -85,7 +86,7 @@ def clean_stale_folders(parent: str | None = None) -> list[str]:
     return removed
 
 
-def train_remote(recipe: dict) -> dict:
+def train_remote(recipe: dict, info: dict | None = None) -> dict:
     """Runs on a worker: pin BLAS threads to this worker's share of its machine's cores, train in a
     temporary folder, and return {"recipe", "summary", "files": {relative path: bytes}}."""
     from threadpoolctl import threadpool_limits
@@ -99,7 +100,7 @@ def train_remote(recipe: dict) -> dict:
     tmp = tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-")
     try:
         with threadpool_limits(threads):
-            summary = run_one(recipe, tmp)
+            summary = run_one(recipe, tmp, info)
         files = {str(p.relative_to(tmp)): p.read_bytes() for p in Path(tmp).rglob("*") if p.is_file()}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -233,10 +234,11 @@ class _Submission:
             self.submit(task)
 
     def submit(self, task) -> None:
-        name, seed, recipe, _ = task
+        name, seed, recipe, run_dir = task
         attempt = self.losses.get((name, seed), 0)
         key = f"npframe-{name}-seed{recipe['seed']}-{self.token}-{attempt}"
-        self.pending[self.client.submit(train_remote, recipe, key=key, pure=False, retries=self.retries)] = task
+        info = run_info(name, run_dir)
+        self.pending[self.client.submit(train_remote, recipe, info, key=key, pure=False, retries=self.retries)] = task
 
     def run(self, results: dict, poll: float) -> None:
         try:

@@ -55,6 +55,28 @@ class Sequential:
                 raise ValueError(f"model state {name}: expected shape {arr.shape}, got {got}")
             arr[...] = state[name]
 
+    def summary(self, n_in: int) -> str:
+        """A table of the layers, their output shapes and parameter counts, as Keras' model.summary()."""
+        rows, width, total, seen = [], n_in, 0, {}
+        for layer in self.layers:
+            width = layer.params[0].value.shape[-1] if isinstance(layer, Dense) else width
+            count = sum(p.value.size for p in layer.params)
+            total += count
+            kind = type(layer).__name__
+            seen[kind] = seen.get(kind, -1) + 1
+            name = layer.params[0].name.split(".")[0] if layer.params else f"{kind.lower()}{seen[kind]}"
+            rows.append((f"{name} ({kind})", f"(None, {width})", f"{count:,}"))
+        buffers = sum(a.size for layer in self.layers for a in layer.buffers.values())
+        dtype = self.params[0].value.dtype if self.params else np.dtype(np.float32)
+        w = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("Layer (type)", "Output shape", "Param #"))]
+        line = "─" * (sum(w) + 4)
+        out = [line, f"{'Layer (type)':<{w[0]}}  {'Output shape':<{w[1]}}  {'Param #':>{w[2]}}", line]
+        out += [f"{a:<{w[0]}}  {b:<{w[1]}}  {c:>{w[2]}}" for a, b, c in rows]
+        size = (total + buffers) * dtype.itemsize
+        out += [line, f"Total params: {total:,} ({dtype}, {size / 2 ** 20:.2f} MiB with {buffers:,} buffer values)",
+                f"Input: (None, {n_in})"]
+        return "\n".join(out)
+
     def __repr__(self) -> str:
         return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"
 

@@ -57,6 +57,8 @@ def resolve(recipe_path: str, overrides: list[str]) -> dict:
 def summary_of(trainer, status: str, started: float) -> dict:
     s = trainer.state
     final = {k: v for k, v in s.metrics.items() if k != "lr"}
+    if s.weights_epoch is not None:
+        final["weights_epoch"] = s.weights_epoch  # the epoch whose weights gave the val_ and test_ figures
     e = s.exception
     out = {
         "status": status,
@@ -154,12 +156,14 @@ def main(argv=None) -> int:
             raise cli.UsageError(f"--logdir {args.logdir}: cannot create a run folder ({e.strerror or e})") from None
         try:
             trainer = build(recipe, where=args.recipe, run_dir=str(run_dir))
+            trainer.run_info = {"run": run_dir.name}
             atomic_write_json(run_dir / "recipe.json", recipe)
         except BaseException:
             for f in run_dir.iterdir():
                 f.unlink()
             cli.remove_dirs([*created, run_dir])
             raise
+        print(trainer.model.summary(trainer.data.n_features))
         print(f"run directory: {run_dir}")
     try:
         trainer.fit()

@@ -29,7 +29,8 @@ class Trainer:
     """Runs `fit()`; every extension acts through callbacks (see framework.callbacks for the events).
 
     Attributes callbacks may use: model, loss_fn, optimizer, data, rng (the training Generator, shared by
-    shuffling, dropout and augmentation), epochs, batch_size, steps_per_epoch, dtype, run_dir, recipe, should_stop.
+    shuffling, dropout and augmentation), epochs, batch_size, steps_per_epoch, dtype, run_dir, recipe, should_stop,
+    run_info (what the caller says about the run, e.g. {"variant": ..., "comparison": ...}, for loggers).
     With `check_finite` (the default) training stops with `Diverged` at the first non-finite batch loss, and
     at the end of an epoch if a parameter or the validation loss is not finite.
     """
@@ -44,7 +45,7 @@ class Trainer:
         self.callbacks = CallbackList(callbacks, fuse=fuse_warps)  # consecutive warps: one sampling
         self.epochs, self.batch_size, self.eval_batch_size = epochs, batch_size, eval_batch_size
         self.rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[1])
-        self.run_dir, self.recipe = run_dir, recipe or {}
+        self.run_dir, self.recipe, self.run_info = run_dir, recipe or {}, {}
         self.should_stop, self.check_finite = False, check_finite
         self.state = State()
         if batch_size == 1 and any(isinstance(layer, BatchNorm) for layer in model.layers):
@@ -120,7 +121,9 @@ class Trainer:
                     s.history.append(dict(s.metrics, epoch=s.epoch + 1, epoch_seconds=s.epoch_seconds[-1]))
                     call("on_epoch_end", self, s)
                     s.epoch += 1
+                s.weights_epoch = len(s.history)
                 call("on_train_end", self, s)
+                s.metrics.update(self.evaluate("val"))  # of the weights tested, which on_train_end may restore
                 s.metrics.update(self.evaluate("test"))
                 call("on_fit_end", self, s)
         except BaseException as e:

@@ -130,6 +130,7 @@ class EarlyStopping(Callback):
     def on_train_end(self, trainer, state):
         if self.restore_best and self.best_weights is not None:
             trainer.model.load_state_dict(self.best_weights)
+            state.weights_epoch = self.best_epoch + 1
 
     def state_dict(self):
         out = {"best": self.monitor.best, "best_epoch": self.best_epoch, "wait": self.wait}

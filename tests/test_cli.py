@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from tb_events import event_files, read_scalars
+import tb_events
 
 
 def run_cli(*args, cwd):
@@ -22,9 +22,8 @@ def test_end_to_end_mnist_subset(tmp_path, repo_root):
     assert f"run directory: {run_dir.relative_to(tmp_path)}" in out.stdout or str(run_dir) in out.stdout
     assert "epoch   2/2" in out.stdout and "tensorboard --logdir" in out.stdout
     names = sorted(p.name for p in run_dir.iterdir() if not p.name.startswith("events."))
-    assert names == ["checkpoints", "recipe.json", "summary.json"]
-    # one writer: a single event file, and none in subdirectories (TensorBoard would show them as runs)
-    assert [p.parent for p in run_dir.rglob("events.out.tfevents.*")] == [run_dir]
+    assert names == ["checkpoints", "recipe.json", "summary.json", "test", "train", "validation"]
+    assert "Layer (type)" in out.stdout and "Total params: 50,890" in out.stdout  # the model summary, as Keras
     assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["best.npz", "last.npz"]
 
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -37,15 +36,8 @@ def test_end_to_end_mnist_subset(tmp_path, repo_root):
     recipe_json = json.loads((run_dir / "recipe.json").read_text())
     assert recipe_json["model"]["hidden"] == [64] and recipe_json["dataset"]["limit"] == 2000
 
-    files = event_files(run_dir)
-    assert len(files) == 1
-    scalars = read_scalars(files[0])
-    assert [s for s, _ in scalars["loss/val"]] == [1, 2]
-    assert scalars["accuracy/val"][-1][1] == pytest.approx(summary["history"][-1]["val_accuracy"], abs=1e-6)
-    assert scalars["loss/train"][-1][1] == pytest.approx(final["train_loss"], rel=1e-6)
-    assert scalars["accuracy/test"][0][1] == pytest.approx(final["test_accuracy"], abs=1e-6)
-    for tag in ("lr", "time/epoch_seconds", "accuracy/train", "loss/train_step"):
-        assert tag in scalars
+    assert final["weights_epoch"] == 2
+    check_tensorboard_layout(run_dir, summary, steps_per_epoch=15, every=5)
 
     # a second run with the same name never overwrites the first
     again = run_cli(*args, cwd=tmp_path)
@@ -69,3 +61,34 @@ def test_digits_recipe_runs_in_process(tmp_path, repo_root, capsys):
     assert main([str(repo_root / "recipes" / "digits_adam.py"), "--logdir", str(tmp_path), "--name", "d"]) == 0
     summary = json.loads((tmp_path / "digits_adam" / "d" / "summary.json").read_text())
     assert summary["final"]["test_accuracy"] > 0.9
+
+
+def check_tensorboard_layout(run_dir, summary, steps_per_epoch, every, prefix=""):
+    """What TensorBoard shows of one run: Keras' train/validation/test writers with the same tags on an epoch
+    axis, step-level loss and learning rate on a step axis, an HParams session without an experiment
+    definition, the recipe and model summary as text."""
+    mux = tb_events.load(run_dir)
+    run = lambda name: f"{prefix}{name}" if name else prefix.rstrip("/") or "."
+    assert set(mux.Runs()) >= {run(""), run("train"), run("validation"), run("test")}
+    history, final, epochs = summary["history"], summary["final"], len(summary["history"])
+    tags = {name: set(mux.Runs()[run(name)]["scalars"]) for name in ("train", "validation", "test")}
+    assert {"epoch/loss", "epoch/accuracy"} <= tags["train"] & tags["validation"] & tags["test"]  # one chart each
+    assert {"epoch/learning_rate", "epoch/seconds", "step/loss", "step/learning_rate"} <= tags["train"]
+    val = tb_events.scalars(mux, run("validation"), "epoch/accuracy")
+    assert [s for s, _ in val] == list(range(1, epochs + 1))  # the epoch axis
+    assert [v for _, v in val] == pytest.approx([h["val_accuracy"] for h in history], abs=1e-6)
+    train = tb_events.scalars(mux, run("train"), "epoch/loss")
+    assert [v for _, v in train] == pytest.approx([h["train_loss"] for h in history], rel=1e-6)
+    assert tb_events.scalars(mux, run("test"), "epoch/accuracy") == [(final["weights_epoch"], pytest.approx(
+        final["test_accuracy"], abs=1e-6))]
+    lr_steps = [s for s, _ in tb_events.scalars(mux, run("train"), "step/learning_rate")]
+    assert lr_steps == list(range(every, epochs * steps_per_epoch + 1, every))  # the step axis
+    values, status, experiment = tb_events.hparams(mux, run(""))
+    assert status == "STATUS_SUCCESS" and not experiment  # TensorBoard infers the columns from all runs
+    recipe = json.loads((run_dir / "recipe.json").read_text())
+    assert values["seed"] == recipe["seed"] and values["optimizer"] == recipe["optimizer"]["name"]
+    assert values["optimizer.lr"] == pytest.approx(recipe["optimizer"]["lr"])
+    text = tb_events.texts(mux, run(""))
+    assert json.loads(text["recipe/text_summary"].strip("`\n")) == recipe
+    assert "Layer (type)" in text["model/text_summary"]
+    return values

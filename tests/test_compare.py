@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from tb_events import event_files
+from test_cli import check_tensorboard_layout
 
 from framework import registry
 from framework.compare import load_comparison, variant_recipes
@@ -44,10 +45,9 @@ def test_shipped_digits_comparison_end_to_end(tmp_path, repo_root):
     for variant in ("adam", "sgd", "adam_dropout"):
         for seed in (0, 1):
             run = root / variant / f"seed{seed}"
-            files = event_files(run)
-            assert len(files) == 1 and (run / "summary.json").exists()
-            assert b"_hparams_/experiment" in files[0].read_bytes()  # HParams in the run's own event file
-            assert not [p for p in run.iterdir() if p.is_dir()]  # no extra run directories
+            summary = json.loads((run / "summary.json").read_text())
+            values = check_tensorboard_layout(run, summary, steps_per_epoch=41, every=50)
+            assert values["variant"] == variant and values["comparison"] == "digits_quick"
 
     again = compare(str(comp), "--logdir", str(tmp_path), cwd=tmp_path)
     assert again.returncode == 0 and "6 finished earlier, 0 to run" in again.stdout

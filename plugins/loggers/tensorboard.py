@@ -1,8 +1,10 @@
-"""TensorBoard logging through tensorboardX: one event file per run, written into the run directory."""
+"""TensorBoard logging through tensorboardX, laid out as Keras does (train and validation writers side by side)."""
 from __future__ import annotations
 
+import json
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 
@@ -56,15 +58,25 @@ def flatten_recipe(recipe: dict) -> dict:
 
 
 class TensorBoardLogger(Callback):
-    """Per epoch: train/val loss and metrics, learning rate, epoch time. Every `every_n_steps` steps: the
-    batch loss. At the end: test metrics. Tags are grouped as loss/*, accuracy/*, ... so train and val share
-    a chart. For image data, once per run: a grid of the first training batch as the network saw it (after
-    augmentation)."""
+    """Keras' layout: writers `train/`, `validation/` and `test/` under the run write the same tags, so each
+    chart overlays train and validation (and the test figure, one point at the epoch whose weights it used).
+    Sections never mix axes: `epoch/*` (loss, metrics, learning_rate, seconds) against the epoch, `step/*`
+    (batch loss, learning rate, every `every_n_steps` steps) against the optimizer step. The run's own folder
+    holds its HParams session (hyperparameters, variant and seed; TensorBoard infers the union over runs and
+    offers every `epoch/*` tag as a metric), the resolved recipe and the model summary as text, and for images a
+    grid of the first training batch as the network saw it. Weight and gradient histograms every
+    `histograms_every_n_epochs` epochs (0: never), like Keras' histogram_freq."""
 
     order = Order.LOG
 
-    def __init__(self, every_n_steps: int = 50, logdir: str | None = None):
-        self.every_n_steps, self.logdir, self.writer = every_n_steps, logdir, None
+    def __init__(self, every_n_steps: int = 50, histograms_every_n_epochs: int = 0, logdir: str | None = None):
+        if not isinstance(every_n_steps, int) or every_n_steps < 0:
+            raise ValueError(f"every_n_steps: expected a non-negative integer, got {every_n_steps!r}")
+        if not isinstance(histograms_every_n_epochs, int) or histograms_every_n_epochs < 0:
+            raise ValueError(f"histograms_every_n_epochs: expected a non-negative integer, got "
+                             f"{histograms_every_n_epochs!r}")
+        self.every_n_steps, self.histograms, self.logdir = every_n_steps, histograms_every_n_epochs, logdir
+        self.writers: dict = {}
 
     def on_fit_begin(self, trainer, state):
         from tensorboardX import SummaryWriter
@@ -73,8 +85,15 @@ class TensorBoardLogger(Callback):
         if logdir is None:
             raise ValueError("tensorboard logger: no run directory; give the logger a `logdir` parameter "
                              "or run through `python -m framework.run`")
-        self.writer = SummaryWriter(logdir=logdir, flush_secs=10)
+        self.writers = {name: SummaryWriter(logdir=str(Path(logdir) / name), flush_secs=10)
+                        for name in ("", "train", "validation", "test")}
+        root = self.writers[""]
         self.image_logged = trainer.data.image_shape is None
+        if state.step == 0:  # not again on resume
+            root.add_text("recipe", "```\n" + json.dumps(trainer.recipe, indent=2) + "\n```", 0)
+            root.add_text("model", "```\n" + trainer.model.summary(trainer.data.n_features) + "\n```", 0)
+        info = dict(trainer.run_info, seed=trainer.recipe.get("seed"))
+        self._session(session_start(hparams_of(trainer.recipe, info)))
 
     def on_loss(self, trainer, state):
         if not self.image_logged:  # augmentations (order 10) have run on this batch by now
@@ -88,45 +107,71 @@ class TensorBoardLogger(Callback):
 
         h, w = image.shape
         img = Summary.Image(height=h, width=w, colorspace=1, encoded_image_string=encode_png(image))
-        self.writer._get_file_writer().add_summary(Summary(value=[Summary.Value(tag=tag, image=img)]), step)
+        self._session(Summary(value=[Summary.Value(tag=tag, image=img)]), step)
+
+    def _session(self, summary, step=None):
+        self.writers[""]._get_file_writer().add_summary(summary, step)
 
     def on_batch_end(self, trainer, state):
         if self.every_n_steps and state.step % self.every_n_steps == 0:
-            self.writer.add_scalar("loss/train_step", state.loss, state.step)
+            train = self.writers["train"]
+            train.add_scalar("step/loss", state.loss, state.step)
+            train.add_scalar("step/learning_rate", trainer.optimizer.lr, state.step)
 
     def on_epoch_end(self, trainer, state):
         epoch = state.epoch + 1
         for key, value in state.metrics.items():
             split, _, metric = key.partition("_")
             if split in ("train", "val") and metric:
-                self.writer.add_scalar(f"{metric}/{split}", value, epoch)
-        self.writer.add_scalar("lr", state.metrics.get("lr", trainer.optimizer.lr), epoch)
-        self.writer.add_scalar("time/epoch_seconds", state.epoch_seconds[-1], epoch)
+                self.writers["train" if split == "train" else "validation"].add_scalar(f"epoch/{metric}", value, epoch)
+        train = self.writers["train"]
+        train.add_scalar("epoch/learning_rate", state.metrics.get("lr", trainer.optimizer.lr), epoch)
+        train.add_scalar("epoch/seconds", state.epoch_seconds[-1], epoch)
+        if self.histograms and epoch % self.histograms == 0:
+            for p in trainer.model.params:
+                train.add_histogram(f"weights/{p.name}", p.value, epoch)
+                train.add_histogram(f"gradients/{p.name}", p.grad, epoch)  # of the epoch's last batch
 
     def on_fit_end(self, trainer, state):
+        at = state.weights_epoch or state.epoch
         for key, value in state.metrics.items():
             split, _, metric = key.partition("_")
             if split == "test":
-                self.writer.add_scalar(f"{metric}/test", value, state.epoch)
-        self.add_hparams(flatten_recipe(trainer.recipe), {f"hparam/{k}": v for k, v in state.metrics.items()
-                                                          if k.split("_", 1)[0] in ("val", "test")}, state.epoch)
+                self.writers["test"].add_scalar(f"epoch/{metric}", value, at)
+        self._session(session_end(True))
         self._close()
 
-    def add_hparams(self, hparams: dict, metrics: dict, step: int):
-        """HParams summaries in this run's own event file (tensorboardX's add_hparams would make a
-        subdirectory, which TensorBoard lists as another run)."""
-        from tensorboardX.summary import hparams as hparams_summaries
-
-        fw = self.writer._get_file_writer()
-        for summary in hparams_summaries(hparams, metrics):
-            fw.add_summary(summary)
-        for k, v in metrics.items():
-            self.writer.add_scalar(k, v, step)
-
     def on_exception(self, trainer, state):
+        if self.writers:
+            self._session(session_end(False))
         self._close()
 
     def _close(self):
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+        for w in self.writers.values():
+            w.close()
+        self.writers = {}
+
+
+def hparams_of(recipe: dict, info: dict) -> dict:
+    """The HParams of a run: the flattened recipe, plus `info` (variant, seed, ...) first."""
+    return {**info, **{k: v for k, v in flatten_recipe(recipe).items() if k not in info}}
+
+
+def session_start(hparams: dict):
+    """An HParams session-start summary only: no experiment definition, so TensorBoard infers the columns
+    from all runs (the union of their hyperparameters, value filters for strings and booleans)."""
+    from tensorboardX.summary import hparams as hparams_summaries
+
+    return hparams_summaries({k: v for k, v in hparams.items() if v is not None}, {})[1]
+
+
+def session_end(ok: bool):
+    from tensorboardX.proto.api_pb2 import Status
+    from tensorboardX.proto.plugin_hparams_pb2 import HParamsPluginData, SessionEndInfo
+    from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
+
+    status = Status.Value("STATUS_SUCCESS" if ok else "STATUS_FAILURE")
+    content = HParamsPluginData(session_end_info=SessionEndInfo(status=status), version=0)
+    meta = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="hparams",
+                                                                  content=content.SerializeToString()))
+    return Summary(value=[Summary.Value(tag="_hparams_/session_end_info", metadata=meta)])
