@@ -1,24 +1,23 @@
-"""`python -m framework.compare COMPARISON [--seeds N] [--workers N] [--set KEY=VALUE ...] [--logdir DIR]`
+"""`python -m framework.compare COMPARISON [--seeds N] [--workers N] [--set KEY=VALUE ...] [--tune KEY=[...]]`
 
 A comparison file defines `comparison = {"base": RECIPE, "variants": {NAME: CHANGES, ...}, ...}`: each
 variant is the base recipe with a small explicit diff (the same dotted keys as `derive` and `--set`), or
 another recipe file named by its path (relative to the comparison file). Every
 (variant, seed) pair trains in its own directory under <logdir>/<comparison stem>/, so TensorBoard overlays
-them, in worker processes that share the cores. Finished runs are reused when re-run. The table of results
-goes to results.csv and results.md beside the runs.
+them, in worker processes that share the cores. Finished runs are reused when re-run. With `tune` (or --tune),
+each variant first trains once (first seed) at each value of a grid, the value with the best validation
+figure is kept, and the seeds run at it. The table (framework.report) goes to results.csv, results.md and
+results.png beside the runs.
 """
 from __future__ import annotations
 
 import argparse
 import copy
-import csv
-import io
 import json
 import math
 import os
-import statistics
+import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,9 @@ from . import cli
 from . import recipe as rcp
 from .backends import run_local
 from .files import atomic_write_bytes
+from .report import cell, metric_of, table, write_plot, write_results
 
-COMPARISON_KEYS = {"base", "variants", "baseline", "seeds", "set", "description"}
+COMPARISON_KEYS = {"base", "variants", "baseline", "seeds", "set", "description", "tune"}
 
 
 class ComparisonError(rcp.RecipeError):
@@ -111,76 +111,9 @@ class Progress:
 
 def _headline(summary: dict) -> str:
     final = summary.get("final", {})
-    key = "test_accuracy" if "test_accuracy" in final else "test_r2"
-    return f"{key} {final.get(key, float('nan')):.4f}, {summary.get('train_seconds', 0):.1f} s"
-
-
-def _mean_sd(values: list[float]) -> tuple[float, float]:
-    values = [v for v in values if v is not None and not math.isnan(v)]
-    if not values:
-        return math.nan, math.nan
-    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
-
-
-def table(c: dict, results: dict[tuple[str, int], dict], seeds: list[int]) -> list[dict[str, Any]]:
-    """One row per variant: mean and spread over seeds, and the change against the baseline."""
-    rows = []
-    for name in c["variants"]:
-        runs = [results.get((name, s), {}) for s in seeds]
-        done = [r for r in runs if r.get("status") == "completed"]
-        final = [r["final"] for r in done]
-        metric = "test_accuracy" if final and "test_accuracy" in final[0] else "test_r2"
-        acc_m, acc_s = _mean_sd([f.get(metric, math.nan) for f in final])
-        loss_m, _ = _mean_sd([f.get("test_loss", math.nan) for f in final])
-        epoch_m, _ = _mean_sd([statistics.fmean(r["epoch_seconds"]) for r in done if r.get("epoch_seconds")])
-        train_m, _ = _mean_sd([r["train_seconds"] for r in done])
-        errors = [r.get("error") for r in runs if r.get("status") != "completed"]
-        diverged = sum(r.get("status") == "diverged" for r in runs)
-        rows.append({"variant": name, "runs": len(done), "failed": len(runs) - len(done) - diverged,
-                     "diverged": diverged, "metric": metric,
-                     "metric_mean": acc_m, "metric_sd": acc_s, "test_loss": loss_m, "epoch_seconds": epoch_m,
-                     "train_seconds": train_m, "error": errors[0] if errors else ""})
-    base = next(r for r in rows if r["variant"] == c["baseline"])
-    for r in rows:
-        r["delta_vs_baseline"] = r["metric_mean"] - base["metric_mean"]
-        r["time_vs_baseline"] = r["train_seconds"] / base["train_seconds"] if base["train_seconds"] else math.nan
-    return rows
-
-
-CSV_FIELDS = ["variant", "runs", "failed", "diverged", "metric", "metric_mean", "metric_sd", "test_loss",
-              "epoch_seconds", "train_seconds", "delta_vs_baseline", "time_vs_baseline", "error"]
-
-
-def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], command: str) -> None:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, CSV_FIELDS, lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: (f"{r[k]:.6g}" if isinstance(r[k], float) else r[k]) for k in CSV_FIELDS})
-    atomic_write_bytes(out_dir / "results.csv", buf.getvalue().encode())
-    metric = rows[0]["metric"].replace("test_", "test ")
-    pct = rows[0]["metric"] == "test_accuracy"
-    fmt = (lambda v: f"{100 * v:.2f}") if pct else (lambda v: f"{v:.4f}")
-    unit = " (%)" if pct else ""
-    lines = [f"# {out_dir.name}", "", c.get("description", "").strip(), "",
-             f"Command: `{command}`; seeds {seeds}; baseline `{c['baseline']}`; machine: {os.cpu_count()} cores; "
-             f"date: {time.strftime('%Y-%m-%d')}.", "",
-             f"| variant | {metric}{unit}, mean ± sd | change{' (points)' if pct else ''} | test loss | s/epoch | "
-             f"train s | time × |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
-    for r in rows:
-        if not r["runs"]:
-            what = "diverged" if r["diverged"] and not r["failed"] else "failed"
-            lines.append(f"| {cell(r['variant'])} | {what}: {cell(r['error'])} | | | | | |")
-            continue
-        d = r["delta_vs_baseline"]
-        delta = "n/a" if math.isnan(d) else ("+" if d >= 0 else "−") + fmt(abs(d))
-        ratio = "n/a" if math.isnan(r["time_vs_baseline"]) else f"{r['time_vs_baseline']:.2f}"
-        total = r["runs"] + r["failed"] + r["diverged"]
-        failed = "".join(f" ({r[k]} of {total} runs {k})" for k in ("failed", "diverged") if r[k])
-        lines.append(f"| {cell(r['variant'])}{failed} | {fmt(r['metric_mean'])} ± {fmt(r['metric_sd'])} | {delta} | "
-                     f"{r['test_loss']:.4f} | {r['epoch_seconds']:.3g} | {r['train_seconds']:.3g} | {ratio} |")
-    atomic_write_bytes(out_dir / "results.md", ("\n".join(lines).replace("\n\n\n", "\n\n") + "\n").encode())
+    metric = metric_of([final])
+    return (f"val_{metric} {final.get(f'val_{metric}', math.nan):.4f}, test_{metric} "
+            f"{final.get(f'test_{metric}', math.nan):.4f}, {summary.get('train_seconds', 0):.1f} s")
 
 
 def positive_int(text: str) -> int:
@@ -193,9 +126,46 @@ def positive_int(text: str) -> int:
     return value
 
 
-def cell(text) -> str:
-    """Text safe in one Markdown table cell: one line, pipes escaped."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+def tune_grids(c: dict, cli_tune: str | None, where: str) -> tuple[str, dict[str, list]] | None:
+    """(key, {variant: grid}) from --tune KEY=[v, ...] or the file's `tune`: {KEY: [v, ...]} (one grid for every
+    variant) or {KEY: {variant: [...], "*": [...]}} (a grid per variant, "*" for the others)."""
+    if cli_tune is not None:
+        key, grid = rcp.parse_override(cli_tune)
+        spec, where = {key: grid}, f"--tune {cli_tune}"
+    elif c.get("tune") is not None:
+        spec, where = c["tune"], f"{where}: key 'tune'"
+    else:
+        return None
+    if not isinstance(spec, dict) or len(spec) != 1:
+        raise ComparisonError(f"{where}: expected one key and its grid, e.g. {{'optimizer.lr': [1e-3, 3e-3]}}")
+    (key, grid), = spec.items()
+    grids = {}
+    for name in c["variants"]:
+        g = grid.get(name, grid.get("*")) if isinstance(grid, dict) else grid
+        if not isinstance(g, (list, tuple)) or not g:
+            raise ComparisonError(f"{where}: expected a non-empty list of values for variant {name!r}, got {g!r}")
+        grids[name] = list(g)
+    return key, grids
+
+
+def _tune_value(key: str, value) -> str:
+    return f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
+
+
+def write_tuning(out_dir: Path, key: str, grids: dict, tuned: dict, results: dict) -> None:
+    """tuning.md: every grid value's validation figure (first seed) and the value chosen."""
+    lines = [f"# {out_dir.name}: tuning {key}", "", "Each value trained once (the first seed); the value with the "
+             "best validation figure (**bold**) is the one the seeds ran at. Test figures play no part.", "",
+             f"| variant | {key} | validation | status |", "| --- | --- | --- | --- |"]
+    for name, grid in grids.items():
+        for value in grid:
+            s = results.get((name, value), {})
+            metric = metric_of([s.get("final", {})])
+            v = s.get("final", {}).get(f"val_{metric}")
+            shown = f"**{value:g}**" if name in tuned and value == tuned[name] else f"{value:g}"
+            lines.append(f"| {cell(name)} | {shown} | {'' if v is None else f'{v:.4f}'} | "
+                         f"{cell(s.get('status', 'not run'))} |")
+    atomic_write_bytes(out_dir / "tuning.md", ("\n".join(lines) + "\n").encode())
 
 
 @cli.command
@@ -206,6 +176,8 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=positive_int, default=None, help="worker processes (default: number of cores)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key in every variant (repeatable)")
+    p.add_argument("--tune", metavar="KEY=[V,...]", help="choose KEY for each variant on validation from this grid "
+                   "(first seed), then run the seeds at it, e.g. --tune 'optimizer.lr=[1e-4,1e-3,1e-2]'")
     p.add_argument("--logdir", default="logs", help="parent folder (default: logs)")
     p.add_argument("--force", action="store_true", help="re-run finished runs too")
     p.add_argument("--cluster", metavar="ADDRESS", help="run on Dask: a scheduler address (tcp://HOST:PORT), a "
@@ -217,43 +189,80 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     c = load_comparison(args.comparison)
     recipes = variant_recipes(c, args.overrides, args.comparison)
+    tuning = tune_grids(c, args.tune, args.comparison)
     n_seeds = args.seeds or c.get("seeds", 1)
-    workers = args.workers or os.cpu_count() or 1
     out_dir = Path(args.logdir) / Path(args.comparison).stem
     cli.make_dir(out_dir, f"--logdir {args.logdir}")
-    results, tasks = {}, []
-    for name, recipe in recipes.items():
-        for k in range(n_seeds):
-            seeded = dict(recipe, seed=recipe["seed"] + k)
-            run_dir = out_dir / name / f"seed{seeded['seed']}"
-            done = None if args.force else _finished(run_dir, seeded)
-            if done is not None:
-                results[name, k] = done
+
+    def pending(jobs):
+        """(results of finished runs, tasks still to run) for [(name, tag, recipe, run_dir)]."""
+        done, todo = {}, []
+        for name, tag, recipe, run_dir in jobs:
+            summary = None if args.force else _finished(run_dir, recipe)
+            if summary is not None:
+                done[name, tag] = summary
             else:
-                tasks.append((name, k, seeded, run_dir))
-    n_workers = min(workers, max(len(tasks), 1))
-    where = f"Dask cluster {args.cluster}" if args.cluster else f"{n_workers} worker{'s' if n_workers > 1 else ''}"
-    print(f"{args.comparison}: {len(recipes)} variants x {n_seeds} seeds; {len(results)} finished earlier, "
-          f"{len(tasks)} to run on {where}", flush=True)
-    progress = Progress(len(tasks))
-    try:
-        if args.cluster:
-            from .cluster import ClusterError, run_dask
-            try:
-                results.update(run_dask(tasks, progress, args.cluster, timeout=args.cluster_timeout))
-            except ClusterError as e:
-                raise cli.UsageError(str(e)) from None
-        else:
-            results.update(run_local(tasks, progress, n_workers))
-    except KeyboardInterrupt:
-        print(f"\ninterrupted after {progress.done} of {progress.total} runs; the runs in progress were stopped; "
-              f"finished runs are kept in {out_dir}, and the same command resumes from them", file=sys.stderr)
-        return cli.INTERRUPTED
-    rows = table(c, results, list(range(n_seeds)))
+                todo.append((name, tag, recipe, run_dir))
+        return done, todo
+
+    def execute(what: str, jobs) -> dict:
+        done, todo = pending(jobs)
+        workers = min(args.workers or os.cpu_count() or 1, max(len(todo), 1))
+        where = f"Dask cluster {args.cluster}" if args.cluster else f"{workers} worker{'s' if workers > 1 else ''}"
+        print(f"{args.comparison}: {what}; {len(done)} finished earlier, {len(todo)} to run on {where}", flush=True)
+        progress = Progress(len(todo))
+        try:
+            if args.cluster:
+                from .cluster import ClusterError, run_dask
+                try:
+                    done.update(run_dask(todo, progress, args.cluster, timeout=args.cluster_timeout))
+                except ClusterError as e:
+                    raise cli.UsageError(str(e)) from None
+            else:
+                done.update(run_local(todo, progress, workers))
+        except KeyboardInterrupt:
+            print(f"\ninterrupted after {progress.done} of {progress.total} runs; the runs in progress were stopped; "
+                  f"finished runs are kept in {out_dir}, and the same command resumes from them", file=sys.stderr)
+            raise SystemExit(cli.INTERRUPTED) from None
+        return done
+
+    tuned = {}
+    if tuning:
+        key, grids = tuning
+        jobs = []
+        for name, grid in grids.items():
+            for value in grid:
+                r = copy.deepcopy(recipes[name])
+                rcp.set_path(r, key, value, where=f"--tune {key}")
+                jobs.append((name, value, rcp.validate(r, f"{args.comparison}: tune {key}={value!r}"),
+                             out_dir / name / "tune" / _tune_value(key, value)))
+        trials = execute(f"tuning {key} over {sum(map(len, grids.values()))} runs (first seed)", jobs)
+        for name, grid in grids.items():
+            scored = [(trials[name, v]["final"].get(f"val_{metric_of([trials[name, v]['final']])}", -math.inf), -i, v)
+                      for i, v in enumerate(grid) if trials.get((name, v), {}).get("status") == "completed"]
+            if scored:
+                tuned[name] = max(scored)[2]
+                rcp.set_path(recipes[name], key, tuned[name], where=f"--tune {key}")
+                chosen_dir = out_dir / name / "tune" / _tune_value(key, tuned[name])
+                first = out_dir / name / f"seed{recipes[name]['seed']}"
+                if not args.force and _finished(first, recipes[name]) is None:  # the same run: copy, do not repeat
+                    shutil.rmtree(first, ignore_errors=True)
+                    shutil.copytree(chosen_dir, first)
+        write_tuning(out_dir, key, grids, tuned, trials)
+    jobs = [(name, k, dict(r, seed=r["seed"] + k), out_dir / name / f"seed{r['seed'] + k}")
+            for name, r in recipes.items() for k in range(n_seeds)]
+    results = execute(f"{len(recipes)} variants x {n_seeds} seeds", jobs)
+    seeds = list(range(n_seeds))
+    rows = table(c, results, seeds, {n: f"{v:g}" if isinstance(v, float) else str(v) for n, v in tuned.items()})
     command = " ".join(["python -m framework.compare", *(argv if argv is not None else sys.argv[1:])])
-    write_results(out_dir, c, rows, [recipes[c["baseline"]]["seed"] + k for k in range(n_seeds)], command)
+    write_results(out_dir, c, rows, [recipes[c["baseline"]]["seed"] + k for k in seeds], command)
+    note = write_plot(out_dir, c, rows, results, seeds)
     print((out_dir / "results.md").read_text())
-    print(f"results: {out_dir / 'results.csv'}, {out_dir / 'results.md'}; view: tensorboard --logdir {out_dir}")
+    if note:
+        print(note)
+    written = ", ".join(str(out_dir / f) for f in ("results.csv", "results.md", "results.png", "tuning.md")
+                        if (out_dir / f).exists())
+    print(f"results: {written}; view: tensorboard --logdir {out_dir}")
     return cli.FAILED if any(r["failed"] or r["diverged"] for r in rows) else cli.OK
 
 

@@ -15,7 +15,8 @@ from framework import cluster as cl
 
 distributed = pytest.importorskip("distributed") if not os.environ.get("CI") else __import__("distributed")
 
-METRICS = ("variant", "runs", "failed", "metric", "metric_mean", "metric_sd", "test_loss", "delta_vs_baseline")
+METRICS = ("variant", "runs", "failed", "metric", "val_mean", "val_sd", "test_mean", "test_sd", "test_loss",
+           "delta_vs_baseline", "delta_ci_low", "delta_ci_high", "best_by_validation")
 
 
 def compare(*args, cwd, **kw):

@@ -1,6 +1,7 @@
 """`python -m framework.compare` end to end on digits: runs, table, reuse, failures, HParams."""
 import csv
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -26,22 +27,25 @@ def test_shipped_digits_comparison_end_to_end(tmp_path, repo_root):
     rows = list(csv.DictReader((root / "results.csv").open()))
     assert [r["variant"] for r in rows] == ["adam", "sgd", "adam_dropout"]
     for r in rows:
-        assert r["runs"] == "2" and r["failed"] == "0" and r["metric"] == "test_accuracy"
-        assert 0.5 < float(r["metric_mean"]) <= 1 and float(r["metric_sd"]) >= 0
+        assert r["runs"] == "2" and r["failed"] == "0" and r["metric"] == "accuracy"
+        assert 0.5 < float(r["test_mean"]) <= 1 and float(r["test_sd"]) >= 0
         assert float(r["epoch_seconds"]) > 0 and float(r["train_seconds"]) > 0
     for r in rows:  # the table's figures are those of the runs' own summaries
         finals = [json.loads((root / r["variant"] / f"seed{s}" / "summary.json").read_text()) for s in (0, 1)]
-        accs = [f["final"]["test_accuracy"] for f in finals]
-        assert float(r["metric_mean"]) == pytest.approx(statistics.fmean(accs), rel=1e-5)
-        assert float(r["metric_sd"]) == pytest.approx(statistics.stdev(accs), rel=1e-4, abs=1e-9)
+        for split in ("val", "test"):
+            accs = [f["final"][f"{split}_accuracy"] for f in finals]
+            assert float(r[f"{split}_mean"]) == pytest.approx(statistics.fmean(accs), rel=1e-5)
+            assert float(r[f"{split}_sd"]) == pytest.approx(statistics.stdev(accs), rel=1e-4, abs=1e-9)
         seconds = statistics.fmean(f["train_seconds"] for f in finals)
         assert float(r["train_seconds"]) == pytest.approx(seconds, rel=1e-5)
     base, sgd = rows[0], rows[1]
-    assert float(sgd["delta_vs_baseline"]) == pytest.approx(float(sgd["metric_mean"]) - float(base["metric_mean"]),
+    assert float(sgd["delta_vs_baseline"]) == pytest.approx(float(sgd["test_mean"]) - float(base["test_mean"]),
                                                             abs=1e-5)
     assert float(sgd["time_vs_baseline"]) == pytest.approx(float(sgd["train_seconds"]) / float(base["train_seconds"]),
                                                            rel=1e-4)
-    assert "| sgd |" in (root / "results.md").read_text()
+    best = max(rows, key=lambda r: float(r["val_mean"]))["variant"]  # chosen on validation, and marked so
+    assert [r["variant"] for r in rows if r["best_by_validation"] == "True"] == [best]
+    assert f"| **{best}** |" in (root / "results.md").read_text() and (root / "results.png").exists()
     for variant in ("adam", "sgd", "adam_dropout"):
         for seed in (0, 1):
             run = root / variant / f"seed{seed}"
@@ -110,7 +114,7 @@ def test_every_shipped_comparison_resolves(repo_root):
 
 
 def test_error_text_stays_in_its_table_row(tmp_path):
-    from framework.compare import table, write_results
+    from framework.report import table, write_results
 
     c = {"variants": {"a": {}, "b": {}}, "baseline": "a"}
     ok = {"status": "completed", "final": {"test_accuracy": 0.9, "test_loss": 0.3}, "epoch_seconds": [1.0],
@@ -118,4 +122,81 @@ def test_error_text_stays_in_its_table_row(tmp_path):
     bad = {"status": "failed", "error": "ValueError: line one\nline two | with a pipe"}
     write_results(tmp_path, c, table(c, {("a", 0): ok, ("b", 0): bad}, [0]), [0], "cmd")
     rows = [line for line in (tmp_path / "results.md").read_text().splitlines() if line.startswith("| b")]
-    assert rows == ["| b | failed: ValueError: line one line two \\| with a pipe | | | | | |"]
+    assert rows == ["| b | failed: ValueError: line one line two \\| with a pipe | | | | | | |"]  # 8 cells, as the header
+
+
+def test_welch_interval_matches_scipy():
+    from scipy import stats
+
+    from framework.report import welch_interval
+
+    a, b = [0.981, 0.984, 0.979, 0.986], [0.975, 0.977, 0.980]
+    d, lo, hi = welch_interval(a, b)
+    ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert d == pytest.approx(statistics.fmean(a) - statistics.fmean(b))
+    assert (lo, hi) == pytest.approx((ci.low, ci.high), rel=1e-9)
+    assert welch_interval([1.0, 1.0], [1.0, 1.0]) == (0.0, 0.0, 0.0)  # no spread, no change
+    assert all(map(math.isnan, welch_interval([0.9], [0.8, 0.85])[1:]))  # one seed: no interval
+
+
+def summary_of(val, test, seconds=1.0, history=None):
+    return {"status": "completed", "final": {"val_accuracy": val, "test_accuracy": test, "test_loss": 0.1},
+            "epoch_seconds": [seconds], "train_seconds": seconds,
+            "history": history or [{"val_accuracy": val}]}
+
+
+def test_the_best_variant_is_chosen_on_validation_and_marked(tmp_path):
+    from framework.report import table, write_plot, write_results
+
+    c = {"variants": {"base": {}, "val_best": {}, "test_best": {}}, "baseline": "base"}
+    results = {}
+    for k in range(3):
+        results["base", k] = summary_of(0.950, 0.950 + 0.001 * k)
+        results["val_best", k] = summary_of(0.970 + 0.001 * k, 0.955 + 0.001 * k)  # best on validation
+        results["test_best", k] = summary_of(0.960, 0.980 + 0.0005 * k)            # best on test: not chosen
+    rows = table(c, results, [0, 1, 2])
+    assert [r["variant"] for r in rows if r["best_by_validation"]] == ["val_best"]
+    assert rows[1]["delta_excludes_zero"] and not rows[0]["delta_excludes_zero"]
+    write_results(tmp_path, c, rows, [0, 1, 2], "cmd")
+    md = (tmp_path / "results.md").read_text()
+    assert "| **val_best** | 97.10 ± 0.10 | 95.60 ± 0.10 | +0.50 [" in md and "| test_best | 96.00" in md
+    assert "| base | 95.00 ± 0.00 | 95.10 ± 0.10 | baseline |" in md and "✱" in md
+    assert write_plot(tmp_path, c, rows, results, [0, 1, 2]) is None
+    assert (tmp_path / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_without_matplotlib_the_plot_is_skipped_with_one_line(tmp_path, monkeypatch):
+    from framework.report import write_plot
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    note = write_plot(tmp_path, {}, [{"metric": "accuracy"}], {}, [0])
+    assert note == 'results.png not written: matplotlib is missing (pip install "npframe[plots]")'
+    assert not (tmp_path / "results.png").exists()
+
+
+def test_tuning_chooses_each_variants_value_on_validation(tmp_path, repo_root):
+    (tmp_path / "t.py").write_text(f"""
+comparison = {{
+    "base": {str(repo_root / "recipes" / "digits_adam.py")!r},
+    "set": {{"loggers": [], "callbacks": [], "epochs": 3, "model.hidden": [16]}},
+    "seeds": 2,
+    "variants": {{"adam": {{}}, "sgd": {{"optimizer": {{"name": "sgd", "lr": 0.1}}}}}},
+    "tune": {{"optimizer.lr": {{"adam": [1e-4, 1e-3, 1e-2], "*": [0.01, 0.1, 1.0]}}}},
+}}
+""")
+    out = compare(str(tmp_path / "t.py"), "--logdir", str(tmp_path), "--workers", "2", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "tuning optimizer.lr over 6 runs (first seed)" in out.stdout
+    root = tmp_path / "t"
+    for name, grid in (("adam", [1e-4, 1e-3, 1e-2]), ("sgd", [0.01, 0.1, 1.0])):
+        val = {v: json.loads((root / name / "tune" / f"optimizer.lr={v:g}" / "summary.json").read_text())
+               ["final"]["val_accuracy"] for v in grid}
+        chosen = max(grid, key=lambda v: (val[v], -grid.index(v)))
+        for seed in (0, 1):
+            recipe = json.loads((root / name / f"seed{seed}" / "recipe.json").read_text())
+            assert recipe["optimizer"]["lr"] == chosen and recipe["seed"] == seed
+        row = next(r for r in csv.DictReader((root / "results.csv").open()) if r["variant"] == name)
+        assert float(row["tuned"]) == chosen
+        assert f"| {name} | **{chosen:g}** |" in (root / "tuning.md").read_text()
+    again = compare(str(tmp_path / "t.py"), "--logdir", str(tmp_path), "--workers", "2", cwd=tmp_path)
+    assert "6 finished earlier, 0 to run" in again.stdout and "4 finished earlier, 0 to run" in again.stdout
