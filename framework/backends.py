@@ -13,6 +13,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from .files import atomic_write_json
+from .inference import save_description
 from .malloc import tune_malloc
 from .trainer import Diverged
 
@@ -35,6 +36,7 @@ def run_one(recipe: dict, run_dir: str, info: dict | None = None) -> dict:
         trainer = build(recipe, where=str(run_dir_p / "recipe.json"), run_dir=run_dir)
         trainer.run_info = dict(info or {})
         atomic_write_json(run_dir_p / "recipe.json", recipe)
+        save_description(run_dir_p, trainer.data)
         trainer.fit()
         summary = summary_of(trainer, "completed", started)
     except Exception as e:  # reported in the table; the other runs go on

@@ -11,7 +11,9 @@ class Dataset:
     """Train/val/test arrays. x is (N, features) float32; `image_shape` is (H, W) for image data, else None.
 
     `task` is "multiclass" (y: int labels 0..n_classes-1), "binary" (y: 0/1) or "regression" (y: float).
-    `class_names`, where known, names the classes in label order.
+    `class_names`, where known, names the classes in label order. How raw inputs became x, so a trained model
+    can take raw inputs: x = (raw - input_center) / input_scale (per feature, or one number); for regression,
+    y = (raw target - target_center) / target_scale. None means unchanged.
     """
 
     name: str
@@ -25,6 +27,10 @@ class Dataset:
     n_classes: int | None = None
     image_shape: tuple[int, int] | None = None
     class_names: tuple[str, ...] | None = None
+    input_center: np.ndarray | float | None = None
+    input_scale: np.ndarray | float | None = None
+    target_center: float | None = None
+    target_scale: float | None = None
 
     @property
     def n_features(self) -> int:

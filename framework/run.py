@@ -20,6 +20,7 @@ from . import cli
 from . import recipe as rcp
 from .build import build
 from .files import atomic_write_json, unique_dir
+from .inference import save_description
 from .malloc import tune_malloc
 from .trainer import Diverged
 
@@ -158,6 +159,7 @@ def main(argv=None) -> int:
             trainer = build(recipe, where=args.recipe, run_dir=str(run_dir))
             trainer.run_info = {"run": run_dir.name}
             atomic_write_json(run_dir / "recipe.json", recipe)
+            save_description(run_dir, trainer.data)
         except BaseException:
             for f in run_dir.iterdir():
                 f.unlink()

@@ -122,7 +122,7 @@ def test_error_text_stays_in_its_table_row(tmp_path):
     bad = {"status": "failed", "error": "ValueError: line one\nline two | with a pipe"}
     write_results(tmp_path, c, table(c, {("a", 0): ok, ("b", 0): bad}, [0]), [0], "cmd")
     rows = [line for line in (tmp_path / "results.md").read_text().splitlines() if line.startswith("| b")]
-    assert rows == ["| b | failed: ValueError: line one line two \\| with a pipe | | | | | | |"]  # 8 cells, as the header
+    assert rows == ["| b | failed: ValueError: line one line two \\| with a pipe | | | | | | |"]
 
 
 def test_welch_interval_matches_scipy():

@@ -30,7 +30,7 @@ def load_idx_set(folder: Path, files: dict, name: str, val_size: int | float, sp
     x_tr, y_tr, x_va, y_va = holdout(flat(arr["train_images"]), arr["train_labels"].astype(np.int64),
                                      val_size, split_seed)
     return Dataset(name, x_tr, y_tr, x_va, y_va, flat(arr["test_images"]), arr["test_labels"].astype(np.int64),
-                   task="multiclass", n_classes=10, image_shape=(h, w))
+                   task="multiclass", n_classes=10, image_shape=(h, w), input_center=0.0, input_scale=255.0)
 
 
 def mnist(val_size: int | float = 5000, split_seed: int = 0) -> Dataset:

@@ -11,13 +11,15 @@ def _split(name, x, y, task, n_classes, test_size, val_size, split_seed, image_s
     """Hold out test then validation with fixed seeds; standardise features on the training split only."""
     x_rest, y_rest, x_te, y_te = holdout(x, y, test_size, split_seed, key="test_size")
     x_tr, y_tr, x_va, y_va = holdout(x_rest, y_rest, val_size, split_seed + 1)
+    mu, sd = 0.0, 1.0
     if standardize:
         mu, sd = x_tr.mean(axis=0), x_tr.std(axis=0)
         sd[sd == 0] = 1.0
         x_tr, x_va, x_te = ((a - mu) / sd for a in (x_tr, x_va, x_te))
     f32 = lambda a: a.astype(np.float32)
     return Dataset(name, f32(x_tr), y_tr, f32(x_va), y_va, f32(x_te), y_te, task=task, n_classes=n_classes,
-                   image_shape=image_shape, class_names=None if class_names is None else tuple(map(str, class_names)))
+                   image_shape=image_shape, class_names=None if class_names is None else tuple(map(str, class_names)),
+                   input_center=mu, input_scale=sd)
 
 
 def digits(test_size: float = 0.2, val_size: float = 0.1, split_seed: int = 0) -> Dataset:
@@ -25,8 +27,10 @@ def digits(test_size: float = 0.2, val_size: float = 0.1, split_seed: int = 0) -
     from sklearn.datasets import load_digits
 
     d = load_digits()
-    return _split("digits", d.data / 16.0, d.target.astype(np.int64), "multiclass", 10, test_size, val_size,
+    data = _split("digits", d.data / 16.0, d.target.astype(np.int64), "multiclass", 10, test_size, val_size,
                   split_seed, image_shape=(8, 8), standardize=False)
+    data.input_scale = 16.0  # raw pixels are 0..16
+    return data
 
 
 def breast_cancer(test_size: float = 0.2, val_size: float = 0.1, split_seed: int = 0) -> Dataset:
@@ -49,6 +53,7 @@ def diabetes(test_size: float = 0.2, val_size: float = 0.1, split_seed: int = 0)
     mu, sd = data.y_train.mean(), data.y_train.std()
     for s in ("train", "val", "test"):
         setattr(data, f"y_{s}", ((getattr(data, f"y_{s}") - mu) / sd).astype(np.float32))
+    data.target_center, data.target_scale = float(mu), float(sd)
     return data
 
 

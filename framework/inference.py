@@ -1,0 +1,143 @@
+"""Using a trained run: `framework.load(run_dir)` gives a `Predictor` that takes raw inputs, as the dataset
+stored them (pixels 0..255, unscaled measurements), and returns labels, probabilities or values in the
+target's own units. A run writes `preprocessing.json` when it starts (shapes, task, class names, and how its
+dataset scaled inputs and targets), so loading a model never loads its dataset. Weights come from the run's
+checkpoint (.npz, read without pickle).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from . import checkpoint as ckpt
+from .data import Dataset
+from .files import atomic_write_json
+from .layers import sigmoid
+from .model import Sequential, build_mlp
+from .recipe import RecipeError
+
+PREPROCESSING = "preprocessing.json"
+
+
+def _plain(v):
+    return None if v is None else np.asarray(v, np.float64).tolist()
+
+
+def describe(data: Dataset) -> dict:
+    """What a trained model needs to know of its dataset, as JSON."""
+    return {"dataset": data.name, "task": data.task, "n_features": data.n_features, "n_outputs": data.n_outputs,
+            "image_shape": list(data.image_shape) if data.image_shape else None,
+            "class_names": list(data.class_names) if data.class_names else None,
+            "input_center": _plain(data.input_center), "input_scale": _plain(data.input_scale),
+            "target_center": data.target_center, "target_scale": data.target_scale}
+
+
+def save_description(run_dir: str | os.PathLike, data: Dataset) -> None:
+    atomic_write_json(Path(run_dir) / PREPROCESSING, describe(data))
+
+
+class InputError(ValueError):
+    """Inputs that do not fit the model: wrong shape, not finite."""
+
+
+class Predictor:
+    """A trained network with its preprocessing: `predict(x)` (labels, or values in the target's units) and
+    `predict_proba(x)` (classification). x is raw: (N, features), or (N, H, W) images for image datasets."""
+
+    def __init__(self, model: Sequential, info: dict, dtype=np.float32, recipe: dict | None = None):
+        self.model, self.info, self.dtype, self.recipe = model.eval(), info, np.dtype(dtype), recipe or {}
+        self.task, self.n_features = info["task"], info["n_features"]
+        self.image_shape = tuple(info["image_shape"]) if info.get("image_shape") else None
+        n = info["n_outputs"] if self.task == "multiclass" else 2
+        self.classes = list(info.get("class_names") or range(n)) if self.task != "regression" else None
+        self._center = np.asarray(info["input_center"] if info.get("input_center") is not None else 0.0, self.dtype)
+        self._scale = np.asarray(info["input_scale"] if info.get("input_scale") is not None else 1.0, self.dtype)
+
+    def transform(self, x) -> np.ndarray:
+        """Raw inputs -> the network's input: checked, flattened, scaled as the dataset scaled them."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.image_shape is not None and x.ndim == 3:
+            if x.shape[1:] != self.image_shape:
+                raise InputError(f"images of shape {x.shape[1:]}, expected {self.image_shape}")
+            x = x.reshape(len(x), -1)
+        if x.ndim == 1 and x.size == self.n_features:
+            x = x.reshape(1, -1)
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            raise InputError(f"inputs of shape {x.shape}, expected (N, {self.n_features})"
+                             + (f" or (N, {self.image_shape[0]}, {self.image_shape[1]}) images"
+                                if self.image_shape else ""))
+        if not np.isfinite(x).all():
+            raise InputError(f"inputs hold NaN or infinity (row {int(np.argwhere(~np.isfinite(x))[0, 0])})")
+        return ((x - self._center) / self._scale).astype(self.dtype)
+
+    def decision(self, x, batch_size: int = 4096) -> np.ndarray:
+        """The network's raw outputs (logits for classification) for raw inputs."""
+        z = self.transform(x)
+        return np.concatenate([self.model.forward(z[i:i + batch_size]) for i in range(0, len(z), batch_size)]
+                              or [np.zeros((0, self.info["n_outputs"]), self.dtype)])
+
+    def predict_proba(self, x) -> np.ndarray:
+        """(N, classes) probabilities, columns in the order of `classes` (two for a binary task)."""
+        if self.task == "regression":
+            raise InputError("predict_proba is for classification; this model does regression: use predict")
+        z = self.decision(x)
+        if self.task == "binary":
+            p = sigmoid(z[:, 0])
+            return np.stack([1 - p, p], axis=1)
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, x) -> np.ndarray:
+        """Class indices (classification; `classes` names them), or values in the target's units."""
+        if self.task == "regression":
+            z = self.decision(x).astype(np.float64)
+            z = z * (self.info.get("target_scale") or 1.0) + (self.info.get("target_center") or 0.0)
+            return z[:, 0] if z.shape[1] == 1 else z
+        z = self.decision(x)
+        return (z[:, 0] > 0).astype(np.int64) if self.task == "binary" else z.argmax(axis=1)
+
+
+def load(run_dir: str | os.PathLike, checkpoint: str = "best") -> Predictor:
+    """The model of a run, from checkpoints/<checkpoint>.npz ("best" or "last"), ready for raw inputs."""
+    run_dir = Path(run_dir)
+    if checkpoint not in ("best", "last"):
+        raise RecipeError(f"checkpoint: expected 'best' or 'last', got {checkpoint!r}")
+    try:
+        recipe = json.loads((run_dir / "recipe.json").read_text())
+    except (OSError, ValueError) as e:
+        raise RecipeError(f"{run_dir}: not a run directory (recipe.json: {e})") from None
+    path = ckpt.checkpoint_dir(run_dir) / f"{checkpoint}.npz"
+    if not path.is_file():
+        other = "last" if checkpoint == "best" else "best"
+        hint = " (the recipe needs the 'checkpoint' callback)"
+        if path.with_name(f"{other}.npz").is_file():
+            hint = f"; checkpoints/{other}.npz exists: use checkpoint={other!r}"
+        raise RecipeError(f"{path}: no such checkpoint{hint}")
+    info_file = run_dir / PREPROCESSING
+    if info_file.is_file():
+        info = json.loads(info_file.read_text())
+    else:  # a run written before preprocessing.json existed: ask its dataset, once
+        from .build import load_dataset
+        from .recipe import validate
+
+        info = describe(load_dataset(validate(recipe, str(run_dir / "recipe.json"))))
+    m = recipe.get("model", {})
+    dtype = np.dtype(recipe.get("dtype", "float32"))
+    model = build_mlp(info["n_features"], info["n_outputs"], m.get("hidden", [256, 128]), m.get("activation", "relu"),
+                      dtype=dtype, activation_params=m.get("activation_params"), norm=m.get("norm"))
+    try:
+        _, arrays = ckpt.read(path)
+    except ckpt.CheckpointError as e:
+        raise RecipeError(str(e)) from None
+    weights = {k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")}
+    bad = [k for k, v in weights.items() if not np.isfinite(v).all()]
+    if bad:
+        raise RecipeError(f"{path}: {bad[0]} holds NaN or infinity")
+    try:
+        model.load_state_dict(weights)
+    except ValueError as e:
+        raise RecipeError(f"{path}: does not fit the run's recipe ({e})") from None
+    return Predictor(model, info, dtype, recipe)

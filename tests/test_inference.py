@@ -1,0 +1,110 @@
+"""Using a trained model: framework.load and Predictor on raw inputs, and python -m framework.predict."""
+import json
+
+import numpy as np
+import pytest
+
+import framework
+from framework.build import build
+from framework.predict import main as predict_main
+from framework.run import main as run_main
+from framework.run import resolve
+
+QUICK = ["--set", "loggers=[]", "--set", "callbacks=['checkpoint']", "--set", "epochs=3", "--set", "model.hidden=[16]"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, repo_root):
+    """Trained runs of three tasks: digits (8x8 images, 10 classes), breast cancer (binary), diabetes (regression)."""
+    logs = tmp_path_factory.mktemp("logs")
+    out = {}
+    for name, recipe in (("digits", "digits_adam.py"), ("breast_cancer", "breast_cancer_sigmoid.py"),
+                         ("diabetes", "diabetes_mse.py")):
+        assert run_main([str(repo_root / "recipes" / recipe), *QUICK, "--logdir", str(logs), "--name", name]) == 0
+        out[name] = next(logs.glob(f"*/{name}"))
+    return out
+
+
+def raw_test_split(run_dir):
+    """The run's test split as raw inputs (undoing the dataset's scaling), and the trainer's own outputs on it."""
+    recipe = json.loads((run_dir / "recipe.json").read_text())
+    trainer = build(resolve(str(run_dir / "recipe.json"), []))
+    from framework.checkpoint import load as load_ckpt
+
+    load_ckpt(trainer, run_dir / "checkpoints" / "best.npz", weights_only=True)
+    d = trainer.data
+    center = 0.0 if d.input_center is None else d.input_center
+    scale = 1.0 if d.input_scale is None else d.input_scale
+    assert recipe["seed"] == 0
+    return d.x_test.astype(np.float64) * scale + center, trainer.predict(d.x_test), d
+
+
+@pytest.mark.parametrize("name", ["digits", "breast_cancer", "diabetes"])
+def test_a_loaded_model_predicts_as_the_trainer_did(runs, name):
+    x_raw, z, data = raw_test_split(runs[name])
+    model = framework.load(runs[name])  # no dataset loaded: preprocessing.json
+    assert np.allclose(model.decision(x_raw), z, atol=1e-5)
+    if name == "diabetes":
+        assert np.allclose(model.predict(x_raw), z[:, 0].astype(np.float64) * data.target_scale + data.target_center,
+                           rtol=1e-5)
+        assert model.predict(x_raw).mean() > 50  # in the target's units (disease progression), not standardised
+        with pytest.raises(ValueError, match="predict_proba is for classification"):
+            model.predict_proba(x_raw)
+    else:
+        p = model.predict_proba(x_raw)
+        assert p.shape == (len(x_raw), data.n_classes) and np.allclose(p.sum(axis=1), 1)
+        assert np.array_equal(model.predict(x_raw), p.argmax(axis=1))
+    if name == "breast_cancer":
+        assert model.classes == ["malignant", "benign"]
+
+
+def test_loading_needs_no_dataset_and_checks_inputs(runs, monkeypatch):
+    import framework.build
+
+    monkeypatch.setattr(framework.build, "load_dataset", lambda *a: pytest.fail("the dataset was loaded"))
+    model = framework.load(runs["digits"], checkpoint="last")
+    images = np.zeros((2, 8, 8))
+    assert model.predict(images).shape == (2,) and model.predict(np.zeros(64)).shape == (1,)
+    for bad, message in ((np.zeros((2, 7, 8)), r"images of shape \(7, 8\), expected \(8, 8\)"),
+                         (np.zeros((2, 63)), r"inputs of shape \(2, 63\), expected \(N, 64\)"),
+                         (np.full((2, 64), np.nan), "NaN or infinity")):
+        with pytest.raises(ValueError, match=message):
+            model.predict(bad)
+    with pytest.raises(framework.RecipeError, match="not a run directory"):
+        framework.load(runs["digits"].parent)
+
+
+def test_predict_command(runs, tmp_path, capsys):
+    x_raw, z, _ = raw_test_split(runs["breast_cancer"])
+    np.save(tmp_path / "x.npy", x_raw[:5])
+    header = ",".join(f"f{i}" for i in range(x_raw.shape[1]))
+    np.savetxt(tmp_path / "x.csv", x_raw[:5], delimiter=",", header=header, comments="")
+    assert predict_main([str(runs["breast_cancer"]), str(tmp_path / "x.npy")]) == 0
+    from_npy = capsys.readouterr().out
+    assert from_npy.splitlines()[0] == "class,name" and len(from_npy.splitlines()) == 6
+    expected = (z[:5, 0] > 0).astype(int)
+    assert [int(line.split(",")[0]) for line in from_npy.splitlines()[1:]] == expected.tolist()
+    assert predict_main([str(runs["breast_cancer"]), str(tmp_path / "x.csv"), "--out", str(tmp_path / "p.csv")]) == 0
+    assert (tmp_path / "p.csv").read_text() == from_npy
+    assert predict_main([str(runs["breast_cancer"]), str(tmp_path / "x.csv"), "--proba"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "p_malignant,p_benign"
+    assert predict_main([str(runs["diabetes"]), str(tmp_path / "x.npy")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'x.npy'}: inputs of shape (5, 30), expected (N, 10)"
+    (tmp_path / "bad.csv").write_text("1,2\n3,oops\n")
+    assert predict_main([str(runs["diabetes"]), str(tmp_path / "bad.csv")]) == 2
+    assert "bad.csv: row 2 is not all numbers" in capsys.readouterr().err
+    assert predict_main([str(runs["diabetes"]), str(tmp_path / "missing.csv")]) == 2
+    assert "missing.csv: no such file" in capsys.readouterr().err
+
+
+def test_predict_reads_images(runs, tmp_path, capsys):
+    Image = pytest.importorskip("PIL.Image")
+    x_raw, z, _ = raw_test_split(runs["digits"])
+    for i in range(3):  # digits' raw pixels are 0..16: as 8-bit greyscale files
+        Image.fromarray(np.round(x_raw[i].reshape(8, 8) * 255 / 16).astype(np.uint8)).save(tmp_path / f"{i}.png")
+    assert predict_main([str(runs["digits"]), *(str(tmp_path / f"{i}.png") for i in range(3))]) == 0
+    got = [int(line.split(",")[0]) for line in capsys.readouterr().out.splitlines()[1:]]
+    assert got == z[:3].argmax(axis=1).tolist()
+    (tmp_path / "x.png").write_bytes(b"not a png")
+    assert predict_main([str(runs["digits"]), str(tmp_path / "x.png")]) == 2
+    assert "x.png: not a readable image" in capsys.readouterr().err
