@@ -108,3 +108,42 @@ def test_predict_reads_images(runs, tmp_path, capsys):
     (tmp_path / "x.png").write_bytes(b"not a png")
     assert predict_main([str(runs["digits"]), str(tmp_path / "x.png")]) == 2
     assert "x.png: not a readable image" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def mnist_run(tmp_path_factory, repo_root):
+    """An MNIST run with batch norm and dropout (their inference forms are what the export must get right)."""
+    logs = tmp_path_factory.mktemp("mnist")
+    args = [str(repo_root / "recipes" / "mnist_adam.py"), *QUICK, "--set", "dataset.limit=1500", "--set",
+            "model.norm='batch'", "--set", "regularizers=[{'name': 'dropout', 'rate': 0.2}]", "--set", "epochs=2",
+            "--logdir", str(logs), "--name", "m"]
+    assert run_main(args) == 0
+    return logs / "mnist_adam" / "m"
+
+
+@pytest.mark.parametrize("name", ["mnist", "breast_cancer", "diabetes"])
+def test_onnx_export_matches_the_predictor(runs, mnist_run, tmp_path, name, capsys):
+    ort = pytest.importorskip("onnxruntime")
+    from framework.export import main as export_main
+
+    run_dir = mnist_run if name == "mnist" else runs[name]
+    assert export_main([str(run_dir), "-o", str(tmp_path / "m.onnx")]) == 0
+    assert "opset 17" in capsys.readouterr().out
+    x_raw, _, _ = raw_test_split(run_dir)
+    model = framework.load(run_dir)
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"input": x_raw.astype(np.float32)})[0]
+    expected = model.predict(x_raw)[:, None] if name == "diabetes" else model.predict_proba(x_raw)
+    scale = np.abs(expected).max() if name == "diabetes" else 1.0  # regression values are in the hundreds
+    assert got.shape == expected.shape and np.max(np.abs(got - expected)) <= 1e-5 * scale
+
+
+def test_export_without_onnx_is_one_line(runs, tmp_path, monkeypatch, capsys):
+    import sys
+
+    from framework.export import main as export_main
+
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    assert export_main([str(runs["diabetes"]), "-o", str(tmp_path / "m.onnx")]) == 2
+    assert capsys.readouterr().err == 'error: export needs the onnx package: pip install "npframe[onnx]"\n'
+    assert not (tmp_path / "m.onnx").exists()
