@@ -31,6 +31,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoints/last.npz")
     p.add_argument("--checkpoint", choices=("last", "best"), default=None,
                    help="with --resume: the checkpoint to continue from (default: last)")
+    p.add_argument("--epochs", type=int, default=None, metavar="N",
+                   help="with --resume: train up to N epochs in all (a finished run continues; the schedule is "
+                        "evaluated over the new total)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a recipe key, value read as a Python literal (repeatable), "
                         "e.g. --set optimizer.lr=0.01 --set 'model.hidden=[512,256]'")
@@ -41,8 +44,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("give a RECIPE to start a run, or --resume RUN_DIR to continue one")
     if args.resume and (args.overrides or args.name):
         p.error("--resume continues a run as it was recorded: --set and --name do not apply")
-    if args.checkpoint and not args.resume:
-        p.error("--checkpoint goes with --resume")
+    if (args.checkpoint or args.epochs is not None) and not args.resume:
+        p.error("--checkpoint and --epochs go with --resume (to change a new run's epochs: --set epochs=N)")
     return args
 
 
@@ -143,7 +146,17 @@ def main(argv=None) -> int:
     if args.resume:
         run_dir = Path(args.resume)
         trainer = load_run(run_dir, args.checkpoint or "last")
-        print(f"resuming {run_dir} after epoch {trainer.state.epoch} of {trainer.epochs}")
+        done = trainer.state.epoch
+        if args.epochs is not None:
+            if args.epochs <= done:
+                raise cli.UsageError(f"--epochs {args.epochs}: {run_dir} has already trained {done} epochs; give "
+                                     f"more than {done}")
+            trainer.epochs = trainer.recipe["epochs"] = args.epochs
+            atomic_write_json(run_dir / "recipe.json", trainer.recipe)  # the run's record says what it ran
+        elif done >= trainer.epochs:
+            raise cli.UsageError(f"{run_dir} has finished its {trainer.epochs} epochs; to train further give "
+                                 f"--epochs N with N > {trainer.epochs}")
+        print(f"resuming {run_dir} after epoch {done} of {trainer.epochs}")
     else:
         recipe = resolve(args.recipe, args.overrides)
         path = Path(args.recipe)

@@ -147,3 +147,17 @@ def test_export_without_onnx_is_one_line(runs, tmp_path, monkeypatch, capsys):
     assert export_main([str(runs["diabetes"]), "-o", str(tmp_path / "m.onnx")]) == 2
     assert capsys.readouterr().err == 'error: export needs the onnx package: pip install "npframe[onnx]"\n'
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_a_finished_run_continues_with_more_epochs(runs, capsys):
+    run_dir = runs["digits"]
+    assert run_main(["--resume", str(run_dir)]) == 2
+    assert "has finished its 3 epochs; to train further give --epochs N with N > 3" in capsys.readouterr().err
+    assert run_main(["--resume", str(run_dir), "--epochs", "2"]) == 2
+    assert "--epochs 2: " in capsys.readouterr().err
+    assert run_main(["--resume", str(run_dir), "--epochs", "5"]) == 0
+    assert "resuming" in capsys.readouterr().out
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "completed" and [h["epoch"] for h in summary["history"]] == [1, 2, 3, 4, 5]
+    assert json.loads((run_dir / "recipe.json").read_text())["epochs"] == 5
+    assert framework.load(run_dir, "last").predict(np.zeros((1, 64))).shape == (1,)
