@@ -161,3 +161,10 @@ def test_a_finished_run_continues_with_more_epochs(runs, capsys):
     assert summary["status"] == "completed" and [h["epoch"] for h in summary["history"]] == [1, 2, 3, 4, 5]
     assert json.loads((run_dir / "recipe.json").read_text())["epochs"] == 5
     assert framework.load(run_dir, "last").predict(np.zeros((1, 64))).shape == (1,)
+
+
+def test_readme_python_training_example_runs(repo_root, capsys):
+    text = (repo_root / "README.md").read_text()
+    block = text.split("Training from Python objects, without a recipe file:", 1)[1].split("```python\n", 1)[1]
+    exec(compile(block.split("```", 1)[0], "README.md", "exec"), {})
+    assert float(capsys.readouterr().out) > 0.9
