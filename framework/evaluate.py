@@ -1,5 +1,6 @@
-"""`python -m framework.evaluate RUN_DIR [--checkpoint last|best]`: reload a run's checkpoint and print its
-test metrics, and a confusion matrix for classification."""
+"""`python -m framework.evaluate RUN_DIR [--checkpoint last|best] [--split test|val]`: reload a run's checkpoint
+and print its metrics on a split, and a confusion matrix for classification (rows: true class, columns: predicted).
+"""
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,13 @@ def format_confusion(cm: np.ndarray) -> str:
 
 @cli.command
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m framework.evaluate", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m framework.evaluate",
+                                description="Reload a run's checkpoint and print its metrics on a split, and a "
+                                            "confusion matrix for classification (rows: true class, columns: "
+                                            "predicted).",
+                                epilog="Exit codes: 0 done; 2 not a run, no such or a damaged checkpoint (one line "
+                                       "naming the file). Example: python -m framework.evaluate "
+                                       "logs/mnist_adam/RUN --checkpoint best")
     p.add_argument("run_dir", help="a run directory, e.g. logs/mnist_adam/2026-11-29_10-00-00")
     p.add_argument("--checkpoint", choices=("last", "best"), default="last",
                    help="which checkpoint's weights to evaluate (default: last)")

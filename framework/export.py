@@ -81,7 +81,9 @@ def to_onnx(predictor: Predictor):
 
 @cli.command
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m framework.export", description=__doc__.splitlines()[0].strip("`:"))
+    p = argparse.ArgumentParser(prog="python -m framework.export",
+                                description="Write a trained run as one ONNX graph (opset 17): input scaling, the "
+                                            "network, and its softmax, sigmoid or target-unit output.")
     p.add_argument("run_dir", help="a run directory")
     p.add_argument("-o", "--out", required=True, metavar="FILE", help="the .onnx file to write")
     p.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which weights (default: best)")

@@ -97,7 +97,9 @@ def to_csv(predictor: Predictor, x: np.ndarray, proba: bool) -> str:
 
 @cli.command
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m framework.predict", description=__doc__.splitlines()[0].strip("`:"),
+    p = argparse.ArgumentParser(prog="python -m framework.predict",
+                                description="Predictions of a trained run, as CSV, from raw inputs: a .npy or .csv "
+                                            "file of feature rows (a CSV header is skipped), or image files.",
                                 epilog="Exit codes: 0 done, 2 a bad run, input or option (one line on stderr).")
     p.add_argument("run_dir", help="a run directory, e.g. logs/mnist_adam/2026-11-29_10-00-00")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="a .npy or .csv file, or image files (.png, .jpg)")
