@@ -168,3 +168,12 @@ def test_readme_python_training_example_runs(repo_root, capsys):
     block = text.split("Training from Python objects, without a recipe file:", 1)[1].split("```python\n", 1)[1]
     exec(compile(block.split("```", 1)[0], "README.md", "exec"), {})
     assert float(capsys.readouterr().out) > 0.9
+
+
+def test_images_without_pillow_is_one_line(runs, tmp_path, monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    (tmp_path / "a.png").write_bytes(b"")
+    assert predict_main([str(runs["digits"]), str(tmp_path / "a.png")]) == 2
+    assert capsys.readouterr().err == 'error: reading images needs Pillow: pip install "npframe[images]"\n'
