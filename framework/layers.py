@@ -29,6 +29,45 @@ class Param:
         return f"Param({self.name!r}, shape={self.value.shape}, dtype={self.value.dtype})"
 
 
+def flatten(params: list[Param]) -> None:
+    """Move the params' values into one contiguous buffer and their gradients into another (per dtype, in
+    order), each Param.value and Param.grad becoming a view: values are kept, and an optimizer can then update
+    every parameter in a few vectorised passes over the buffers (Optimizer.flat)."""
+    by_dtype: dict[np.dtype, list[Param]] = {}
+    for p in params:
+        by_dtype.setdefault(p.value.dtype, []).append(p)
+    for dtype, group in by_dtype.items():
+        n = sum(p.value.size for p in group)
+        values, grads, at = np.empty(n, dtype), np.zeros(n, dtype), 0
+        for p in group:
+            k = p.value.size
+            values[at:at + k] = p.value.reshape(-1)
+            p.value, p.grad = values[at:at + k].reshape(p.value.shape), grads[at:at + k].reshape(p.value.shape)
+            at += k
+
+
+def flat_buffers(params: list[Param]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(values, grads), the 1-D buffers the params are views of, if they lie back to back in them, in order, and
+    fill them (as `flatten` leaves them); else None."""
+    if not params:
+        return None
+    buffers = []
+    for attr in ("value", "grad"):
+        base = getattr(params[0], attr).base
+        if base is None or base.ndim != 1 or not base.flags.c_contiguous:
+            return None
+        start, at = base.__array_interface__["data"][0], 0
+        for p in params:
+            a = getattr(p, attr)
+            if a.base is not base or not a.flags.c_contiguous or a.__array_interface__["data"][0] != start + at:
+                return None
+            at += a.nbytes
+        if at != base.nbytes:
+            return None
+        buffers.append(base)
+    return buffers[0], buffers[1]
+
+
 class Layer:
     """Base class. `params` lists the layer's `Param`s; `training` switches train/eval behaviour."""
 

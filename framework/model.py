@@ -5,7 +5,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from .layers import ACTIVATIONS, INIT_FOR, BatchNorm, Dense, Layer, Param
+from .layers import ACTIVATIONS, INIT_FOR, BatchNorm, Dense, Layer, Param, flatten
 
 
 class Sequential:
@@ -16,6 +16,7 @@ class Sequential:
 
     def __init__(self, layers: list[Layer]):
         self.layers = list(layers)
+        flatten(self.params)  # one buffer of values, one of gradients: optimizers update them in blocks
 
     @property
     def params(self) -> list[Param]:

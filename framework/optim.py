@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from .layers import Param
+from .layers import Param, flat_buffers
 
 
 class Optimizer:
@@ -13,7 +13,16 @@ class Optimizer:
 
     Constructed as `cls(params, **recipe_params)`. `lr` is a plain attribute so schedules can set it.
     Per-parameter state lives in `self.state[i]` (a dict of arrays) so it can be exported and restored.
+
+    Two ways to write one. Override `step()` and update each `Param` (the simplest). Or name the state arrays in
+    `state_names` and define `update(w, g, *state, tmp)`, elementwise on arrays of any shape: `step()` then calls
+    it on blocks of the model's flat buffers (Sequential keeps all values in one buffer and all gradients in
+    another) small enough to stay in cache while every pass runs over them, or per parameter when the params
+    are not flat. `begin_step()` computes what is the same for every block (bias corrections, say).
     """
+
+    state_names: tuple[str, ...] = ()
+    block = 16384  # elements per block: w, g, the state and one scratch array of this size fit in a 512 KiB L2
 
     def __init__(self, params: list[Param], lr: float):
         if not lr > 0:
@@ -22,9 +31,52 @@ class Optimizer:
         self.lr = float(lr)
         self.t = 0  # steps taken
         self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
+        self.flat = flat_buffers(self.params)  # (values, grads) or None
+        self._flat_state = {}
+        for name in self.state_names:
+            self.add_state(name)
+        self._tmp = None
+
+    def add_state(self, name: str, fill: float = 0.0) -> None:
+        """A state array per parameter (st[name]), views of one flat array when the params are flat."""
+        if self.flat is not None:
+            buf = self._flat_state[name] = np.full_like(self.flat[0], fill)
+            at = 0
+            for p, st in zip(self.params, self.state):
+                st[name] = buf[at:at + p.value.size].reshape(p.value.shape)
+                at += p.value.size
+        else:
+            for p, st in zip(self.params, self.state):
+                st[name] = np.full_like(p.value, fill)
+
+    def chunks(self):
+        """(w, g, *state, tmp) for each block of the flat buffers, or for each parameter."""
+        names = self.state_names
+        if self.flat is not None:
+            w, g = self.flat
+            state = [self._flat_state[n] for n in names]
+            if self._tmp is None:
+                self._tmp = np.empty(min(self.block, len(w)), w.dtype)
+            for s in range(0, len(w), self.block):
+                e = min(s + self.block, len(w))
+                yield (w[s:e], g[s:e], *(a[s:e] for a in state), self._tmp[:e - s])
+        else:
+            if self._tmp is None:
+                self._tmp = [np.empty_like(p.value) for p in self.params]
+            for p, st, tmp in zip(self.params, self.state, self._tmp):
+                yield (p.value, p.grad, *(st[n] for n in names), tmp)
+
+    def begin_step(self) -> None:
+        """Per-step scalars shared by every block (called by `step` after `t` is incremented)."""
+
+    def update(self, w, g, *state_and_tmp) -> None:
+        raise NotImplementedError
 
     def step(self) -> None:
-        raise NotImplementedError
+        self.t += 1
+        self.begin_step()
+        for arrays in self.chunks():
+            self.update(*arrays)
 
     def state_dict(self) -> dict[str, Any]:
         """Flat dict of arrays and numbers: `lr`, `t` and `<index>.<key>` for each state array."""
@@ -35,7 +87,12 @@ class Optimizer:
         return out
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore; state arrays are copied into the existing ones (which may be views of a flat buffer)."""
         self.lr, self.t = float(state["lr"]), int(state["t"])
         for i, st in enumerate(self.state):
             for k in [k for k in state if k.startswith(f"{i}.")]:
-                st[k.split(".", 1)[1]] = np.array(state[k], dtype=self.params[i].value.dtype)
+                name, value = k.split(".", 1)[1], np.asarray(state[k], dtype=self.params[i].value.dtype)
+                if name in st and st[name].shape == value.shape:
+                    st[name][...] = value
+                else:
+                    st[name] = value.copy()

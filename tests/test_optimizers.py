@@ -173,3 +173,55 @@ def test_state_export_restore_continues_identically(name, kw):
 @pytest.mark.parametrize("name,lr", [("momentum", 0.1), ("rmsprop", 0.01), ("adagrad", 0.1), ("adamw", 0.01)])
 def test_more_optimizers_lower_the_loss(name, lr):
     test_optimizer_lowers_the_loss(name, lr)
+
+
+BUILT_IN = [("sgd", {"lr": 0.1}), ("momentum", {"lr": 0.05}), ("momentum", {"lr": 0.05, "nesterov": True}),
+            ("rmsprop", {"lr": 1e-3}), ("adagrad", {"lr": 0.01, "initial_accumulator": 0.1}), ("adam", {"lr": 1e-3}),
+            ("adamw", {"lr": 1e-3, "weight_decay": 0.1})]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name, kw", BUILT_IN)
+def test_block_updates_over_flat_buffers_equal_per_parameter_updates_bit_for_bit(name, kw, dtype):
+    from framework.layers import flat_buffers, flatten
+
+    cls = registry.get("optimizers", name)
+    r = np.random.default_rng(3)
+    shapes = [(7, 5), (5,), (5, 3), (3,)]
+    start = [r.standard_normal(s).astype(dtype) for s in shapes]
+    grads = [[r.standard_normal(s).astype(dtype) for s in shapes] for _ in range(5)]
+    runs = []
+    for flat in (False, True):
+        ps = [Param(f"p{i}", v.copy(), decay=len(v.shape) == 2) for i, v in enumerate(start)]
+        if flat:
+            flatten(ps)
+            assert flat_buffers(ps) is not None
+        opt = cls(ps, **kw)
+        opt.block = 4  # blocks straddle the parameters' boundaries
+        assert (opt.flat is not None) == flat
+        for gs in grads:
+            for p, g in zip(ps, gs):
+                p.grad[...] = g
+            opt.step()
+        runs.append((ps, opt))
+    (ps_a, opt_a), (ps_b, opt_b) = runs
+    for p, q in zip(ps_a, ps_b):
+        assert np.array_equal(p.value, q.value) and p.value.dtype == dtype
+    state_a, state_b = opt_a.state_dict(), opt_b.state_dict()
+    assert state_a.keys() == state_b.keys() and all(np.array_equal(state_a[k], state_b[k]) for k in state_a)
+    opt_a.load_state_dict(state_b)  # a checkpoint from either layout restores into the other
+    opt_b.load_state_dict(state_a)
+    assert all(np.array_equal(opt_b.state_dict()[k], state_a[k]) for k in state_a)
+
+
+def test_the_model_keeps_its_parameters_in_two_buffers():
+    from framework.layers import flat_buffers
+
+    model = build_mlp(6, 3, [5, 4], norm="batch", rng=np.random.default_rng(0))
+    values, grads = flat_buffers(model.params)
+    assert values.size == sum(p.value.size for p in model.params) == grads.size
+    model.params[0].value[0, 0] = 7.0
+    assert values[0] == 7.0  # a view, not a copy
+    from framework import Param
+
+    assert flat_buffers([Param("a", np.zeros(3)), Param("b", np.zeros(2))]) is None
