@@ -46,7 +46,7 @@ def epoch_seconds(data, augmentations, seed, hidden):
                        "loggers": [], "epochs": 1, "seed": seed})
     trainer = build(recipe, data=data)
     clock = {}
-    trainer.callbacks = type(trainer.callbacks)([*trainer.callbacks, Stopwatch(clock, True), Stopwatch(clock, False)])
+    trainer.add_callbacks(Stopwatch(clock, True), Stopwatch(clock, False))
     trainer.fit()
     return trainer.state.epoch_seconds[0], clock["sum"]
 

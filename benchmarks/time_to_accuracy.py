@@ -42,7 +42,7 @@ def npframe_run(recipe_file: str, target: float, epochs: int, limit: int | None)
     sets = ["loggers=[]", "callbacks=[]", f"epochs={epochs}"] + ([f"dataset.limit={limit}"] if limit else [])
     trainer = build(resolve(str(RECIPES / recipe_file), sets))
     until = Until(target)
-    trainer.callbacks = type(trainer.callbacks)([*trainer.callbacks, until])
+    trainer.add_callbacks(until)
     trainer.fit()
     return until.reached, trainer
 

@@ -55,6 +55,13 @@ class Trainer:
             if hasattr(cb, "setup"):
                 cb.setup(self)
 
+    def add_callbacks(self, *callbacks) -> None:
+        """Add callbacks after construction (their `setup` runs now); the dispatch is rebuilt, warps fused."""
+        self.callbacks = CallbackList([*self.callbacks, *callbacks], fuse=fuse_warps)
+        for cb in callbacks:
+            if hasattr(cb, "setup"):
+                cb.setup(self)
+
     def batches(self) -> list[tuple[int, int]]:
         """(start, end) of each batch of an epoch. The last may be smaller; a last batch of a single example
         joins the one before it (one example has no batch statistics, and its gradient is all noise)."""

@@ -166,3 +166,21 @@ def test_only_warps_of_one_grid_type_fuse():
     out = fuse_warps([a, b, o, p, c])
     assert isinstance(out[0], WarpRun) and out[0].warps == [a, b] and out[1:] == [o, p, c]
     assert fuse_warps([c]) == [c] and fuse_warps([p, a, p]) == [p, a, p]
+
+
+def test_callbacks_added_later_keep_the_warps_fused():
+    x = np.zeros((12, 64), np.float32)
+    from framework import Callback, Dataset
+    data = Dataset("img", x, np.zeros(12, int), x, np.zeros(12, int), x, np.zeros(12, int), n_classes=2,
+                   image_shape=(8, 8))
+    t = build(validate({"dataset": "img", "loggers": [], "epochs": 1, "model": {"hidden": [4]},
+                        "augmentations": ["shift", "affine"]}), data=data)
+    seen = []
+
+    class Late(Callback):
+        def setup(self, trainer):
+            seen.append("setup")
+
+    t.add_callbacks(Late())
+    hooks = [h.__self__ for h in t.callbacks._hooks["on_batch_begin"]]
+    assert isinstance(hooks[0], WarpRun) and len(hooks) == 1 and seen == ["setup"]
