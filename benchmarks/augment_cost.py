@@ -4,6 +4,10 @@ them (shift, affine and elastic composed into one sampling), alone and inside th
 
     python benchmarks/augment_cost.py [--rounds 3] [--hidden 512,256] [--floor]
 
+With kornia installed (pip install torch==2.13.0 kornia==0.9.0; never a dependency), also its peers on the same
+batch of 128 images on CPU, per-image parameters: RandomAffine and RandomElasticTransform, alone and in a row,
+against npframe's affine and elastic alone and fused (one sampling), order alternated.
+
 --floor also prints what the budget is spent on: one NumPy pass and one gather over a batch's pixels, exact
 bilinear sampling, the normal draws of `noise` and the bit generator's draws under them, and the epoch with
 one BLAS thread instead of two.
@@ -60,6 +64,47 @@ def per_batch(f, repeats=50):
     return (time.perf_counter() - t0) / repeats * 1e3
 
 
+def against_kornia(batch, rng, rounds):
+    """npframe's affine and elastic (alone and fused) against kornia's on the same 128 images, CPU."""
+    try:
+        import kornia
+        import kornia.augmentation as K
+        import torch
+    except ImportError:
+        print("kornia not installed: pip install torch==2.13.0 kornia==0.9.0 to compare")
+        return
+    torch.set_num_threads(os.cpu_count() or 1)
+    from plugins.augmentations import Affine, Elastic, GridWarp
+
+    x = torch.from_numpy(np.ascontiguousarray(batch[:, None]))  # (128, 1, 28, 28)
+    # the same ranges as npframe's defaults: rotation 10 degrees, scale 0.1, shear 10 degrees, translate 2 px;
+    # elastic sigma 4 px, alpha 34 px (kornia's alpha is in units of the half image, its kernel 4 sigma wide)
+    k_affine = K.RandomAffine(degrees=10, translate=(2 / 28, 2 / 28), scale=(0.9, 1.1), shear=10, p=1.0)
+    k_elastic = K.RandomElasticTransform(kernel_size=(33, 33), sigma=(4.0, 4.0), alpha=(34 / 14, 34 / 14), p=1.0)
+    both = K.AugmentationSequential(k_affine, k_elastic)
+    affine, elastic = Affine(), Elastic()
+    cases = {
+        "npframe affine": lambda: affine.transform(batch, rng),
+        "kornia RandomAffine": lambda: k_affine(x),
+        "npframe elastic": lambda: elastic.transform(batch, rng),
+        "kornia RandomElasticTransform": lambda: k_elastic(x),
+        "npframe affine+elastic, fused": lambda: GridWarp.apply([affine, elastic], batch, rng, select=False),
+        "kornia affine then elastic": lambda: both(x),
+    }
+    times = {k: [] for k in cases}
+    with torch.no_grad():
+        for r in range(rounds):
+            for k in list(cases)[:: 1 if r % 2 == 0 else -1]:
+                times[k].append(per_batch(cases[k], repeats=20))
+    print(f"against kornia {kornia.__version__} (torch {torch.__version__}, {torch.get_num_threads()} threads), "
+          f"128 images 28 x 28, ms per batch, median of {rounds}:")
+    for k, v in times.items():
+        print(f"  {k:<32} {statistics.median(v):7.2f}")
+    ours, theirs = statistics.median(times["npframe affine+elastic, fused"]), \
+        statistics.median(times["kornia affine then elastic"])
+    print(f"  npframe / kornia, affine + elastic: {ours / theirs:.2f}")
+
+
 def floor(data, rng, hidden, rounds):
     """The building blocks of the per-batch cost, for 128 images of 28 x 28."""
     x = data.x_train[:128].reshape(128, 28, 28)
@@ -107,6 +152,7 @@ def main():
         trainer.callbacks("on_batch_begin", trainer, state)
 
     print(f"{'all five':<12} {per_batch(all_five):>9.2f}   (as the Trainer applies them)")
+    against_kornia(batch, rng, args.rounds)
     if args.floor:
         floor(data, rng, hidden, args.rounds)
     base, full, inside = [], [], []
