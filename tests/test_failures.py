@@ -158,7 +158,7 @@ def test_damaged_checkpoint_names_the_file_and_the_other_one(digits, capsys, tmp
         assert f"{last}: not a readable checkpoint, the file is damaged" in err
         assert f"{run_dir / 'checkpoints' / 'best.npz'} is intact: use --checkpoint best" in err
     assert evaluate_main([str(run_dir), "--checkpoint", "best"]) == 0
-    assert run_main(["--resume", str(run_dir), "--checkpoint", "best"]) == 0
+    assert run_main(["--resume", str(run_dir), "--checkpoint", "best", "--epochs", "3"]) == 0  # best: epoch 2
 
 
 def test_a_runs_recipe_json_repeats_the_run(digits, capsys, tmp_path):
