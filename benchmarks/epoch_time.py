@@ -134,6 +134,16 @@ def torch_epoch(x, y, sizes, batch, seed, fused=False):
     return time.perf_counter() - t0
 
 
+def load_torch():
+    """(torch with all cores' threads, or None, and a line saying which)."""
+    try:
+        import torch
+    except ImportError:
+        return None, "torch not installed (pip install torch==2.13.0 to compare)"
+    torch.set_num_threads(os.cpu_count() or 1)
+    return torch, f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+
+
 def matmul_peak(n=2048, reps=10) -> float:
     a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
     a @ a
@@ -152,14 +162,7 @@ def main():
     print(f"malloc tuning (framework.malloc) for every method: {tune_malloc()}")
     data = registry.get("datasets", "mnist")().limit(args.images)
     x, y = data.x_train, data.y_train
-    try:
-        import torch
-
-        torch.set_num_threads(os.cpu_count() or 1)
-        torch_note = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
-    except ImportError:
-        torch = None
-        torch_note = "torch not installed (pip install torch==2.13.0 to compare)"
+    torch, torch_note = load_torch()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}; {torch_note}")
     print(f"date: {time.strftime('%Y-%m-%d')}; Adam, float32, {len(x)} images per epoch, {args.rounds} rounds, "
           f"order rotated; peak: NumPy float32 2048^3 matmul in the same run")

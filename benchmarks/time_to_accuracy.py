@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from framework import Callback
 from framework.build import build
 from framework.malloc import tune_malloc
 from framework.run import resolve
+
+sys.path.insert(0, str(Path(__file__).parent))
+from epoch_time import load_torch  # a sibling script
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 
@@ -94,14 +98,7 @@ def main():
     p.add_argument("--limit", type=int, default=None, help="dataset.limit, for a quick try")
     args = p.parse_args()
     tune_malloc()
-    try:
-        import torch
-
-        torch.set_num_threads(os.cpu_count() or 1)
-        note = f"torch {torch.__version__}"
-    except ImportError:
-        torch = None
-        note = "torch not installed"
+    torch, note = load_torch()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; {note}; date: {time.strftime('%Y-%m-%d')}")
     reached, _ = npframe_run("mnist_adam.py", args.target, args.epochs, args.limit)
     show = lambda r: "not reached" if r is None else f"{r[1]:.1f} s (epoch {r[0]}, val {r[2]:.4f})"

@@ -14,13 +14,13 @@ comparison = {
     "seeds": 3,
     "tune": {"optimizer.lr": {"sgd": [0.01, 0.03, 0.1, 0.3, 1.0], "momentum": SGD_LIKE, "nesterov": SGD_LIKE,
                               "adagrad": SGD_LIKE, "rmsprop": ADAM_LIKE, "adam": ADAM_LIKE, "adamw": ADAM_LIKE}},
-    "variants": {
-        "sgd": {"optimizer": {"name": "sgd", "lr": 0.1}},
-        "momentum": {"optimizer": {"name": "momentum", "lr": 0.05, "momentum": 0.9}},
-        "nesterov": {"optimizer": {"name": "momentum", "lr": 0.05, "momentum": 0.9, "nesterov": True}},
-        "rmsprop": {"optimizer": {"name": "rmsprop", "lr": 5e-4}},
-        "adagrad": {"optimizer": {"name": "adagrad", "lr": 0.02}},
+    "variants": {  # the rates come from the grids above; the other settings as in optimizers.py
+        "sgd": {"optimizer": {"name": "sgd"}},
+        "momentum": {"optimizer": {"name": "momentum", "momentum": 0.9}},
+        "nesterov": {"optimizer": {"name": "momentum", "momentum": 0.9, "nesterov": True}},
+        "rmsprop": {"optimizer": {"name": "rmsprop"}},
+        "adagrad": {"optimizer": {"name": "adagrad"}},
         "adam": {},
-        "adamw": {"optimizer": {"name": "adamw", "lr": 1e-3, "weight_decay": 0.05}},
+        "adamw": {"optimizer": {"name": "adamw", "weight_decay": 0.05}},
     },
 }
