@@ -99,14 +99,15 @@ def _finished(run_dir: Path, recipe: dict) -> dict | None:
 class Progress:
     """Prints one line per finished run: [finished/total] variant seed k: status and headline or error."""
 
-    def __init__(self, total: int):
-        self.total, self.done = total, 0
+    def __init__(self, total: int, tag: str = "seed"):
+        self.total, self.done, self.tag = total, 0, tag  # tag: what the second element of a task is
 
-    def __call__(self, name: str, seed: int, summary: dict) -> None:
+    def __call__(self, name: str, seed, summary: dict) -> None:
         self.done += 1
         status = summary.get("status")
         detail = _headline(summary) if status == "completed" else cell(summary.get("error"))
-        print(f"  [{self.done}/{self.total}] {name} seed {seed}: {status}  {detail}", flush=True)
+        what = f"seed {seed}" if self.tag == "seed" else _tune_value(self.tag, seed)
+        print(f"  [{self.done}/{self.total}] {name} {what}: {status}  {detail}", flush=True)
 
 
 def _headline(summary: dict) -> str:
@@ -205,12 +206,12 @@ def main(argv=None) -> int:
                 todo.append((name, tag, recipe, run_dir))
         return done, todo
 
-    def execute(what: str, jobs) -> dict:
+    def execute(what: str, jobs, tag: str = "seed") -> dict:
         done, todo = pending(jobs)
         workers = min(args.workers or os.cpu_count() or 1, max(len(todo), 1))
         where = f"Dask cluster {args.cluster}" if args.cluster else f"{workers} worker{'s' if workers > 1 else ''}"
         print(f"{args.comparison}: {what}; {len(done)} finished earlier, {len(todo)} to run on {where}", flush=True)
-        progress = Progress(len(todo))
+        progress = Progress(len(todo), tag)
         try:
             if args.cluster:
                 from .cluster import ClusterError, run_dask
@@ -236,7 +237,7 @@ def main(argv=None) -> int:
                 rcp.set_path(r, key, value, where=f"--tune {key}")
                 jobs.append((name, value, rcp.validate(r, f"{args.comparison}: tune {key}={value!r}"),
                              out_dir / name / "tune" / _tune_value(key, value)))
-        trials = execute(f"tuning {key} over {sum(map(len, grids.values()))} runs (first seed)", jobs)
+        trials = execute(f"tuning {key} over {sum(map(len, grids.values()))} runs (first seed)", jobs, key)
         for name, grid in grids.items():
             scored = [(trials[name, v]["final"].get(f"val_{metric_of([trials[name, v]['final']])}", -math.inf), -i, v)
                       for i, v in enumerate(grid) if trials.get((name, v), {}).get("status") == "completed"]
@@ -263,7 +264,11 @@ def main(argv=None) -> int:
     written = ", ".join(str(out_dir / f) for f in ("results.csv", "results.md", "results.png", "tuning.md")
                         if (out_dir / f).exists())
     print(f"results: {written}; view: tensorboard --logdir {out_dir}")
-    return cli.FAILED if any(r["failed"] or r["diverged"] for r in rows) else cli.OK
+    untuned = [n for n in tuning[1] if n not in tuned] if tuning else []
+    if untuned:  # no grid value trained: the seeds ran at the file's own value, which is not what was asked
+        print(f"error: tuning failed for {', '.join(untuned)}: no value of the grid completed (tuning.md)",
+              file=sys.stderr)
+    return cli.FAILED if untuned or any(r["failed"] or r["diverged"] for r in rows) else cli.OK
 
 
 if __name__ == "__main__":

@@ -187,6 +187,7 @@ comparison = {{
     out = compare(str(tmp_path / "t.py"), "--logdir", str(tmp_path), "--workers", "2", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "tuning optimizer.lr over 6 runs (first seed)" in out.stdout
+    assert "adam optimizer.lr=0.001: completed" in out.stdout  # a trial is named by its value, not as a seed
     root = tmp_path / "t"
     for name, grid in (("adam", [1e-4, 1e-3, 1e-2]), ("sgd", [0.01, 0.1, 1.0])):
         val = {v: json.loads((root / name / "tune" / f"optimizer.lr={v:g}" / "summary.json").read_text())
@@ -200,3 +201,16 @@ comparison = {{
         assert f"| {name} | **{chosen:g}** |" in (root / "tuning.md").read_text()
     again = compare(str(tmp_path / "t.py"), "--logdir", str(tmp_path), "--workers", "2", cwd=tmp_path)
     assert "6 finished earlier, 0 to run" in again.stdout and "4 finished earlier, 0 to run" in again.stdout
+
+
+def test_a_variant_whose_tuning_never_completes_fails_the_comparison(tmp_path, repo_root):
+    (tmp_path / "t.py").write_text(f"""
+comparison = {{
+    "base": {str(repo_root / "recipes" / "digits_adam.py")!r},
+    "set": {{"loggers": [], "callbacks": [], "epochs": 1, "model.hidden": [8]}},
+    "variants": {{"sgd": {{"optimizer": {{"name": "sgd", "lr": 0.1}}}}}},
+    "tune": {{"optimizer.lr": [1e30]}},
+}}
+""")
+    out = compare(str(tmp_path / "t.py"), "--logdir", str(tmp_path), "--workers", "1", cwd=tmp_path)
+    assert out.returncode == 1 and "tuning failed for sgd: no value of the grid completed" in out.stderr
