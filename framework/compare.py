@@ -106,7 +106,7 @@ class Progress:
         self.done += 1
         status = summary.get("status")
         detail = _headline(summary) if status == "completed" else cell(summary.get("error"))
-        what = f"seed {seed}" if self.tag == "seed" else _tune_value(self.tag, seed)
+        what = f"seed {seed}" if self.tag == "seed" else f"{self.tag}={seed}"
         print(f"  [{self.done}/{self.total}] {name} {what}: {status}  {detail}", flush=True)
 
 
@@ -128,8 +128,9 @@ def positive_int(text: str) -> int:
 
 
 def tune_grids(c: dict, cli_tune: str | None, where: str) -> tuple[str, dict[str, list]] | None:
-    """(key, {variant: grid}) from --tune KEY=[v, ...] or the file's `tune`: {KEY: [v, ...]} (one grid for every
-    variant) or {KEY: {variant: [...], "*": [...]}} (a grid per variant, "*" for the others)."""
+    """(key, {variant: [(label, value), ...]}) from --tune KEY=[v, ...] or the file's `tune`: {KEY: grid} (one grid
+    for every variant) or {KEY: {variant: grid, "*": grid}} (a grid per variant, "*" for the others). A grid is a
+    list of values, or {label: value} when the values are structures (lists of augmentations, layer sizes)."""
     if cli_tune is not None:
         key, grid = rcp.parse_override(cli_tune)
         spec, where = {key: grid}, f"--tune {cli_tune}"
@@ -140,17 +141,23 @@ def tune_grids(c: dict, cli_tune: str | None, where: str) -> tuple[str, dict[str
     if not isinstance(spec, dict) or len(spec) != 1:
         raise ComparisonError(f"{where}: expected one key and its grid, e.g. {{'optimizer.lr': [1e-3, 3e-3]}}")
     (key, grid), = spec.items()
+    per_variant = isinstance(grid, dict) and set(grid) <= set(c["variants"]) | {"*"}
     grids = {}
     for name in c["variants"]:
-        g = grid.get(name, grid.get("*")) if isinstance(grid, dict) else grid
-        if not isinstance(g, (list, tuple)) or not g:
-            raise ComparisonError(f"{where}: expected a non-empty list of values for variant {name!r}, got {g!r}")
-        grids[name] = list(g)
+        g = grid.get(name, grid.get("*")) if per_variant else grid
+        if isinstance(g, dict) and g and all(isinstance(k, str) and k and "/" not in k for k in g):
+            grids[name] = list(g.items())
+        elif isinstance(g, (list, tuple)) and g:
+            grids[name] = [(show_value(v), v) for v in g]
+        else:
+            raise ComparisonError(f"{where}: expected a non-empty list of values (or {{label: value}}) for variant "
+                                  f"{name!r}, got {g!r}")
     return key, grids
 
 
-def _tune_value(key: str, value) -> str:
-    return f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
+def show_value(value) -> str:
+    """A grid value as a label: 0.001 -> '0.001', [512, 256] -> '[512,256]'."""
+    return f"{value:g}" if isinstance(value, float) else json.dumps(value, separators=(",", ":"))
 
 
 def write_tuning(out_dir: Path, key: str, grids: dict, tuned: dict, results: dict) -> None:
@@ -159,11 +166,13 @@ def write_tuning(out_dir: Path, key: str, grids: dict, tuned: dict, results: dic
              "best validation figure (**bold**) is the one the seeds ran at. Test figures play no part.", "",
              f"| variant | {key} | validation | status |", "| --- | --- | --- | --- |"]
     for name, grid in grids.items():
-        for value in grid:
-            s = results.get((name, value), {})
+        for label, value in grid:
+            s = results.get((name, label), {})
             metric = metric_of([s.get("final", {})])
             v = s.get("final", {}).get(f"val_{metric}")
-            shown = f"**{value:g}**" if name in tuned and value == tuned[name] else f"{value:g}"
+            shown = f"**{cell(label)}**" if tuned.get(name) == label else cell(label)
+            if label != show_value(value):
+                shown += f": `{cell(show_value(value))}`"
             lines.append(f"| {cell(name)} | {shown} | {'' if v is None else f'{v:.4f}'} | "
                          f"{cell(s.get('status', 'not run'))} |")
     atomic_write_bytes(out_dir / "tuning.md", ("\n".join(lines) + "\n").encode())
@@ -232,19 +241,20 @@ def main(argv=None) -> int:
         key, grids = tuning
         jobs = []
         for name, grid in grids.items():
-            for value in grid:
+            for label, value in grid:
                 r = copy.deepcopy(recipes[name])
                 rcp.set_path(r, key, value, where=f"--tune {key}")
-                jobs.append((name, value, rcp.validate(r, f"{args.comparison}: tune {key}={value!r}"),
-                             out_dir / name / "tune" / _tune_value(key, value)))
+                jobs.append((name, label, rcp.validate(r, f"{args.comparison}: tune {key}={label}"),
+                             out_dir / name / "tune" / f"{key}={label}"))
         trials = execute(f"tuning {key} over {sum(map(len, grids.values()))} runs (first seed)", jobs, key)
         for name, grid in grids.items():
-            scored = [(trials[name, v]["final"].get(f"val_{metric_of([trials[name, v]['final']])}", -math.inf), -i, v)
-                      for i, v in enumerate(grid) if trials.get((name, v), {}).get("status") == "completed"]
+            scored = [(trials[name, lab]["final"].get(f"val_{metric_of([trials[name, lab]['final']])}", -math.inf),
+                       -i, lab, v) for i, (lab, v) in enumerate(grid)
+                      if trials.get((name, lab), {}).get("status") == "completed"]
             if scored:
-                tuned[name] = max(scored)[2]
-                rcp.set_path(recipes[name], key, tuned[name], where=f"--tune {key}")
-                chosen_dir = out_dir / name / "tune" / _tune_value(key, tuned[name])
+                *_, tuned[name], value = max(scored)
+                rcp.set_path(recipes[name], key, value, where=f"--tune {key}")
+                chosen_dir = out_dir / name / "tune" / f"{key}={tuned[name]}"
                 first = out_dir / name / f"seed{recipes[name]['seed']}"
                 if not args.force and _finished(first, recipes[name]) is None:  # the same run: copy, do not repeat
                     shutil.rmtree(first, ignore_errors=True)
@@ -254,7 +264,7 @@ def main(argv=None) -> int:
             for name, r in recipes.items() for k in range(n_seeds)]
     results = execute(f"{len(recipes)} variants x {n_seeds} seeds", jobs)
     seeds = list(range(n_seeds))
-    rows = table(c, results, seeds, {n: f"{v:g}" if isinstance(v, float) else str(v) for n, v in tuned.items()})
+    rows = table(c, results, seeds, tuned)
     command = " ".join(["python -m framework.compare", *(argv if argv is not None else sys.argv[1:])])
     write_results(out_dir, c, rows, [recipes[c["baseline"]]["seed"] + k for k in seeds], command)
     note = write_plot(out_dir, c, rows, results, seeds)

@@ -8,7 +8,7 @@ from framework.build import build
 from framework.recipe import RecipeError, validate
 from plugins.augmentations.sampling import bilinear
 
-NAMES = ["shift", "affine", "elastic", "noise", "cutout"]
+NAMES = ["shift", "affine", "elastic", "noise", "cutout", "flip"]
 
 
 def digits_images(n=16):
@@ -52,6 +52,25 @@ def test_shift_is_an_exact_translation():
     for img, src in zip(out, x):
         padded = np.pad(src, 2)
         assert any(np.array_equal(img, padded[dy:dy + 8, dx:dx + 8]) for dy in range(5) for dx in range(5))
+
+
+def test_flip_mirrors_alone_and_fused_with_other_warps():
+    from plugins.augmentations import GridWarp
+    x = digits_images()
+    flip = registry.get("augmentations", "flip")
+    assert np.array_equal(flip().transform(x, None), x[:, :, ::-1])
+    assert np.array_equal(flip(horizontal=False, vertical=True).transform(x, None), x[:, ::-1, :])
+    shift = registry.get("augmentations", "shift")(max_shift=1)
+    for order in ([flip(p=1.0), shift], [shift, flip(vertical=True, p=1.0)]):
+        seq = x
+        for w in order:  # whole-pixel maps: the fused grid samples exactly what the sequence gives
+            seq = w.transform(seq, np.random.default_rng(3))
+        fused = GridWarp.apply(order, x, np.random.default_rng(3), select=False)
+        np.testing.assert_array_equal(fused, seq)
+    with pytest.raises(ValueError, match="at least one true"):
+        flip(horizontal=False)
+    with pytest.raises(ValueError, match="expected booleans"):
+        flip(horizontal="yes")
 
 
 def test_affine_rotation_by_90_degrees_and_identity():

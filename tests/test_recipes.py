@@ -28,4 +28,5 @@ def test_there_is_a_recipe_per_component():
     for comp in ("l2", "l1", "dropout", "max_norm", "early_stopping", "batchnorm",
                  "shift", "affine", "elastic", "noise", "cutout"):
         assert f"mnist_{comp}" in names
+    assert "fashion_mnist_flip" in names  # a mirrored digit is not the same digit; a mirrored shirt is
     assert {"mnist_adam", "digits_adam", "fashion_mnist_adam", "breast_cancer_sigmoid", "diabetes_mse"} <= names

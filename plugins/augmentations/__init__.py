@@ -8,7 +8,7 @@ from framework import Augmentation
 
 from .sampling import Grid, GridWarp, gaussian, uniform
 
-__all__ = ["Affine", "Cutout", "Elastic", "Grid", "GridWarp", "Noise", "Shift"]
+__all__ = ["Affine", "Cutout", "Elastic", "Flip", "Grid", "GridWarp", "Noise", "Shift"]
 
 
 class Shift(GridWarp):
@@ -35,6 +35,32 @@ class Shift(GridWarp):
         dy, dx = self.draw(None, b, rng) + k
         windows = np.lib.stride_tricks.sliding_window_view(padded, (h, w), axis=(1, 2))  # (B, 2k+1, 2k+1, H, W)
         return windows[np.arange(b), dy, dx]
+
+
+class Flip(GridWarp):
+    """Mirror a fraction `p` of the images left to right (and/or top to bottom): for objects whose mirror
+    image is the same class, as Fashion-MNIST's clothes, not digits."""
+
+    def __init__(self, horizontal: bool = True, vertical: bool = False, p: float = 0.5):
+        super().__init__(p)
+        if not (isinstance(horizontal, bool) and isinstance(vertical, bool)) or not (horizontal or vertical):
+            raise ValueError(f"horizontal, vertical: expected booleans, at least one true, got {horizontal!r}, "
+                             f"{vertical!r}")
+        self.horizontal, self.vertical = horizontal, vertical
+
+    def draw(self, grid, n, rng):
+        return n
+
+    def compose(self, grid, n, images):
+        h, w = grid.shape
+        m = np.zeros((n, 2, 3))
+        m[:, 0, 0], m[:, 0, 2] = (-1, h - 1) if self.vertical else (1, 0)  # source row = h - 1 - row
+        m[:, 1, 1], m[:, 1, 2] = (-1, w - 1) if self.horizontal else (1, 0)
+        grid.affine(m, images)
+
+    def transform(self, x, rng):
+        """Alone, a flip is a reversed view: exact, no interpolation."""
+        return x[:, ::-1 if self.vertical else 1, ::-1 if self.horizontal else 1].copy()
 
 
 class Affine(GridWarp):
