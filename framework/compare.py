@@ -4,7 +4,9 @@ A comparison file defines `comparison = {"base": RECIPE, "variants": {NAME: CHAN
 variant is the base recipe with a small explicit diff (the same dotted keys as `derive` and `--set`), or
 another recipe file named by its path (relative to the comparison file). Every
 (variant, seed) pair trains in its own directory under <logdir>/<comparison stem>/, so TensorBoard overlays
-them, in worker processes that share the cores. Finished runs are reused when re-run. With `tune` (or --tune),
+them, in worker processes that share the cores. Finished runs are reused when re-run, and so is a completed run
+of exactly the same recipe (seed included) anywhere else under the logdir: copied, not trained again (a
+comparison that shares a variant with another, as the ladder's last rung is the record). With `tune` (or --tune),
 each variant first trains once (first seed) at each value of a grid, the value with the best validation
 figure is kept, and the seeds run at it. The table (framework.report) goes to results.csv, results.md and
 results.png beside the runs.
@@ -94,6 +96,19 @@ def _finished(run_dir: Path, recipe: dict) -> dict | None:
     except (OSError, ValueError):
         return None
     return summary if same and summary.get("status") == "completed" else None
+
+
+def _completed_runs(logdir: Path) -> dict[str, Path]:
+    """{recipe as canonical JSON: run directory} for every completed run in the comparisons under logdir."""
+    found = {}
+    for recipe_file in sorted(logdir.glob("*/*/*/recipe.json")) + sorted(logdir.glob("*/*/tune/*/recipe.json")):
+        try:
+            recipe = json.loads(recipe_file.read_text())
+            if json.loads((recipe_file.parent / "summary.json").read_text()).get("status") == "completed":
+                found.setdefault(json.dumps(recipe, sort_keys=True), recipe_file.parent)
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 class Progress:
@@ -206,9 +221,17 @@ def main(argv=None) -> int:
 
     def pending(jobs):
         """(results of finished runs, tasks still to run) for [(name, tag, recipe, run_dir)]."""
-        done, todo = {}, []
+        done, todo, elsewhere = {}, [], None
         for name, tag, recipe, run_dir in jobs:
             summary = None if args.force else _finished(run_dir, recipe)
+            if summary is None and not args.force:
+                elsewhere = _completed_runs(Path(args.logdir)) if elsewhere is None else elsewhere
+                same = elsewhere.get(json.dumps(recipe, sort_keys=True))
+                if same is not None and same != run_dir:
+                    shutil.rmtree(run_dir, ignore_errors=True)
+                    shutil.copytree(same, run_dir)
+                    summary = _finished(run_dir, recipe)
+                    print(f"  {name} {tag}: the same recipe completed in {same}; copied", flush=True)
             if summary is not None:
                 done[name, tag] = summary
             else:

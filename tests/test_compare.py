@@ -214,3 +214,48 @@ comparison = {{
 """)
     out = compare(str(tmp_path / "t.py"), "--logdir", str(tmp_path), "--workers", "1", cwd=tmp_path)
     assert out.returncode == 1 and "tuning failed for sgd: no value of the grid completed" in out.stderr
+
+
+def test_a_run_of_the_same_recipe_in_another_comparison_is_copied_not_trained(tmp_path, repo_root):
+    def write(name, variants):
+        (tmp_path / f"{name}.py").write_text(f"""
+comparison = {{
+    "base": {str(repo_root / "recipes" / "digits_adam.py")!r},
+    "set": {{"loggers": [], "callbacks": [], "epochs": 1, "model.hidden": [8]}},
+    "variants": {variants!r},
+}}
+""")
+    write("first", {"a": {}, "b": {"optimizer.lr": 0.01}})
+    write("second", {"same_as_b": {"optimizer.lr": 0.01}, "new": {"optimizer.lr": 0.003}})
+    assert compare(str(tmp_path / "first.py"), "--logdir", str(tmp_path), cwd=tmp_path).returncode == 0
+    out = compare(str(tmp_path / "second.py"), "--logdir", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert f"same_as_b 0: the same recipe completed in {tmp_path / 'first' / 'b' / 'seed0'}; copied" in out.stdout
+    assert "1 finished earlier, 1 to run" in out.stdout
+    copied, original = (json.loads((tmp_path / d / "seed0" / "summary.json").read_text())
+                        for d in ("second/same_as_b", "first/b"))
+    assert copied == original
+    forced = compare(str(tmp_path / "second.py"), "--logdir", str(tmp_path), "--force", cwd=tmp_path)
+    assert "0 finished earlier, 2 to run" in forced.stdout and "copied" not in forced.stdout
+
+
+def test_a_labelled_grid_tunes_structured_values(tmp_path, repo_root):
+    (tmp_path / "t.py").write_text(f"""
+comparison = {{
+    "base": {str(repo_root / "recipes" / "digits_adam.py")!r},
+    "set": {{"loggers": [], "callbacks": [], "epochs": 2}},
+    "variants": {{"net": {{}}}},
+    "tune": {{"model.hidden": {{"tiny": [2], "wide": [64, 32]}}}},
+}}
+""")
+    out = compare(str(tmp_path / "t.py"), "--logdir", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    tuning = (tmp_path / "t" / "tuning.md").read_text()
+    assert "| net | **wide**: `[64,32]` |" in tuning and "| net | tiny: `[2]` |" in tuning  # 2 units lose
+    recipe = json.loads((tmp_path / "t" / "net" / "seed0" / "recipe.json").read_text())
+    assert recipe["model"]["hidden"] == [64, 32] and (tmp_path / "t" / "net" / "tune" / "model.hidden=wide").is_dir()
+    assert next(csv.DictReader((tmp_path / "t" / "results.csv").open()))["tuned"] == "wide"
+    bad = tmp_path / "bad.py"
+    bad.write_text(tmp_path.joinpath("t.py").read_text().replace('{"tiny": [2], "wide": [64, 32]}', '{"a/b": [2]}'))
+    out = compare(str(bad), "--logdir", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 2 and "key 'tune': expected a non-empty list of values (or {label: value})" in out.stderr
