@@ -144,8 +144,9 @@ def positive_int(text: str) -> int:
 
 def tune_grids(c: dict, cli_tune: str | None, where: str) -> tuple[str, dict[str, list]] | None:
     """(key, {variant: [(label, value), ...]}) from --tune KEY=[v, ...] or the file's `tune`: {KEY: grid} (one grid
-    for every variant) or {KEY: {variant: grid, "*": grid}} (a grid per variant, "*" for the others). A grid is a
-    list of values, or {label: value} when the values are structures (lists of augmentations, layer sizes)."""
+    for every variant) or {KEY: {variant: grid, "*": grid}} (a grid per variant, "*" for the others; a variant
+    with neither keeps its own value). A grid is a list of values, or {label: value} when the values are
+    structures (lists of augmentations, layer sizes)."""
     if cli_tune is not None:
         key, grid = rcp.parse_override(cli_tune)
         spec, where = {key: grid}, f"--tune {cli_tune}"
@@ -160,6 +161,8 @@ def tune_grids(c: dict, cli_tune: str | None, where: str) -> tuple[str, dict[str
     grids = {}
     for name in c["variants"]:
         g = grid.get(name, grid.get("*")) if per_variant else grid
+        if per_variant and g is None:
+            continue  # a variant without a grid (and no "*") keeps its own value
         if isinstance(g, dict) and g and all(isinstance(k, str) and k and "/" not in k for k in g):
             grids[name] = list(g.items())
         elif isinstance(g, (list, tuple)) and g:

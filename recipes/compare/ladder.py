@@ -1,0 +1,18 @@
+"""From the notebook's network to the record, one change per rung (docs/from_notebook.md): three seeds each, the
+SGD rungs' learning rates chosen on validation.
+
+python -m framework.compare recipes/compare/ladder.py --logdir docs/results"""
+comparison = {
+    "description": "The ladder of docs/from_notebook.md: each rung is the one before with one change; the SGD "
+                   "rungs' learning rates are chosen on validation (tuning.md), the others use the record's.",
+    "base": "../ladder_1_notebook.py",
+    "set": {"callbacks": [], "loggers": ["tensorboard"]},
+    "baseline": "1_notebook",
+    "seeds": 3,
+    "tune": {"optimizer.lr": {"1_notebook": [0.03, 0.1, 0.3, 1.0, 3.0], "2_relu": [0.01, 0.03, 0.1, 0.3, 1.0]}},
+    "variants": {
+        "1_notebook": "../ladder_1_notebook.py",
+        "2_relu": "../ladder_2_relu.py",
+        "3_adam": "../ladder_3_adam.py",
+    },
+}
