@@ -142,7 +142,8 @@ def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], co
 def write_plot(out_dir: Path, c: dict, rows: list[dict], results: dict[tuple[str, int], dict],
                seeds: list[int]) -> str | None:
     """results.png: validation curves per variant (mean over seeds, band min to max) and the test figure
-    (mean ± sd) against seconds per epoch. Returns None, or why it was not written."""
+    (mean ± sd) against seconds per epoch (per run when the variants train for different epochs, as the
+    ladder's rungs). Returns None, or why it was not written."""
     try:
         import matplotlib
     except ImportError:
@@ -153,6 +154,10 @@ def write_plot(out_dir: Path, c: dict, rows: list[dict], results: dict[tuple[str
 
     metric = rows[0]["metric"]
     scale, unit = (100, " (%)") if metric == "accuracy" else (1, "")
+    epochs = {s.get("epochs_completed") for s in results.values() if s.get("status") == "completed"}
+    per_run = len(epochs) > 1  # variants trained for different epochs: compare whole runs, not epochs
+    time_key, time_label = ("train_seconds", "training seconds per run") if per_run else \
+        ("epoch_seconds", "seconds per epoch")
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
     for i, r in enumerate(rows):
         curves = [[h.get(f"val_{metric}", np.nan) for h in results[r["variant"], s]["history"]]
@@ -165,15 +170,18 @@ def write_plot(out_dir: Path, c: dict, rows: list[dict], results: dict[tuple[str
         color = f"C{i % 10}"
         left.plot(x, y.mean(axis=0), color=color, label=r["variant"], lw=2 if r["best_by_validation"] else 1.2)
         left.fill_between(x, y.min(axis=0), y.max(axis=0), color=color, alpha=0.15, lw=0)
-        right.errorbar(r["epoch_seconds"], scale * r["test_mean"], yerr=scale * r["test_sd"], fmt="o", color=color,
+        right.errorbar(r[time_key], scale * r["test_mean"], yerr=scale * r["test_sd"], fmt="o", color=color,
                        capsize=3)
-        right.annotate(r["variant"], (r["epoch_seconds"], scale * r["test_mean"]), textcoords="offset points",
+        right.annotate(r["variant"], (r[time_key], scale * r["test_mean"]), textcoords="offset points",
                        xytext=(5, 4), fontsize=8)
     tops = [scale * r["val_mean"] for r in rows if not math.isnan(r["val_mean"])]
     if tops and metric == "accuracy":  # the interesting part: from a little below the worst final figure
         left.set_ylim(min(tops) - 2 * (max(tops) - min(tops) + 0.2), max(tops) + 0.5 * (max(tops) - min(tops) + 0.2))
     left.set(xlabel="epoch", ylabel=f"validation {metric}{unit}", title="Validation curves (mean, band: min to max)")
-    right.set(xlabel="seconds per epoch", ylabel=f"test {metric}{unit}", title="Test (mean ± sd) against time")
+    right.set(xlabel=time_label, ylabel=f"test {metric}{unit}", title="Test (mean ± sd) against time")
+    times = [r[time_key] for r in rows if r[time_key] and not math.isnan(r[time_key])]
+    if times and max(times) > 20 * min(times):
+        right.set_xscale("log")
     left.legend(fontsize=8)
     for ax in (left, right):
         ax.grid(alpha=0.3)

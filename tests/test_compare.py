@@ -259,3 +259,20 @@ comparison = {{
     bad.write_text(tmp_path.joinpath("t.py").read_text().replace('{"tiny": [2], "wide": [64, 32]}', '{"a/b": [2]}'))
     out = compare(str(bad), "--logdir", str(tmp_path), cwd=tmp_path)
     assert out.returncode == 2 and "key 'tune': expected a non-empty list of values (or {label: value})" in out.stderr
+
+
+def test_the_plot_compares_whole_runs_when_variants_train_for_different_epochs(tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    from framework.report import table, write_plot
+    labels = []
+    real_set = matplotlib.axes.Axes.set
+    monkeypatch.setattr(matplotlib.axes.Axes, "set", lambda ax, **kw: (labels.append(kw.get("xlabel")),
+                                                                        real_set(ax, **kw))[1])
+    c = {"variants": {"short": {}, "long": {}}, "baseline": "short"}
+    for epochs, expected in (({"short": 1, "long": 1}, "seconds per epoch"),
+                             ({"short": 1, "long": 3}, "training seconds per run")):
+        results = {(v, 0): dict(summary_of(0.9, 0.9), epochs_completed=n) for v, n in epochs.items()}
+        labels.clear()
+        assert write_plot(tmp_path, c, table(c, results, [0]), results, [0]) is None
+        assert labels[-1] == expected
