@@ -153,6 +153,29 @@ def matmul_peak(n=2048, reps=10) -> float:
     return 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
 
 
+def bandwidth(n: int, reps: int = 10) -> float:
+    """GB/s of c = a + b on float32 arrays of n elements (3 arrays moved): main memory when they exceed the
+    caches, the last-level cache when they fit."""
+    a, b, c = (np.ones(n, np.float32) for _ in range(3))
+    np.add(a, b, out=c)
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        np.add(a, b, out=c)
+    return 3 * 4 * n * reps / (time.perf_counter() - t0) / 1e9
+
+
+def adam_floor(sizes, batch, peak) -> str:
+    """Adam must read w, g, m, v and write w, m, v once per step: 28 bytes per parameter, at the bandwidth
+    measured for arrays of the model's size. Against forward + backward at the measured matmul peak, the least
+    share of a step it can take."""
+    n_params = sum(a * b + b for a, b in pairwise(sizes))
+    bw = statistics.median(bandwidth(n_params) for _ in range(3))
+    update = 28 * n_params / (bw * 1e9)
+    gemm = flops_per_sample(sizes) * batch / (peak * 1e9)
+    return (f"Adam floor {1e3 * update:.2f} ms/step at {bw:.0f} GB/s = {100 * update / (update + gemm):.0f} % of a "
+            f"step at peak")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3)
@@ -166,6 +189,8 @@ def main():
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}; {torch_note}")
     print(f"date: {time.strftime('%Y-%m-%d')}; Adam, float32, {len(x)} images per epoch, {args.rounds} rounds, "
           f"order rotated; peak: NumPy float32 2048^3 matmul in the same run")
+    bw = statistics.median(bandwidth(2 ** 26, 3) for _ in range(3))
+    print(f"main-memory bandwidth (c = a + b, 256 MiB float32 arrays): {bw:.1f} GB/s")
     print(f"{'network':<18} {'batch':>5} {'method':<14} {'median s':>9} {'min s':>7} {'% peak':>6}  notes")
     for row in args.rows.split(","):
         net, batch = row.split("@")
@@ -189,7 +214,8 @@ def main():
         for k, v in times.items():
             note = ""
             if k == "npframe":
-                note = f"optimizer {100 * statistics.median(share):.0f} % of the epoch"
+                note = (f"optimizer {100 * statistics.median(share):.0f} % of the epoch "
+                        f"({adam_floor(sizes, batch, peak)})")
                 for other in ("handwritten", "torch", "torch fused"):
                     if other in med:
                         note += f"; / {other} {med['npframe'] / med[other]:.2f}"

@@ -9,7 +9,7 @@ comparison = {
     "set": {"callbacks": [], "loggers": ["tensorboard"]},
     "baseline": "1_notebook",
     "seeds": 3,
-    "tune": {"optimizer.lr": {"1_notebook": [0.03, 0.1, 0.3, 1.0, 3.0], "2_relu": [0.01, 0.03, 0.1, 0.3, 1.0]}},
+    "tune": {"optimizer.lr": {"1_notebook": [0.03, 0.1, 0.3, 1.0, 3.0, 10.0], "2_relu": [0.01, 0.03, 0.1, 0.3, 1.0]}},
     "variants": {
         "1_notebook": "../ladder_1_notebook.py",
         "2_relu": "../ladder_2_relu.py",
