@@ -33,12 +33,13 @@ class Optimizer:
         self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
         self.flat = flat_buffers(self.params)  # (values, grads) or None
         self._flat_state = {}
+        self._blocks = None  # (block size, [(w, g, *state, tmp) views]), made by chunks()
         for name in self.state_names:
             self.add_state(name)
-        self._tmp = None
 
     def add_state(self, name: str, fill: float = 0.0) -> None:
         """A state array per parameter (st[name]), views of one flat array when the params are flat."""
+        self._blocks = None
         if self.flat is not None:
             buf = self._flat_state[name] = np.full_like(self.flat[0], fill)
             at = 0
@@ -49,22 +50,22 @@ class Optimizer:
             for p, st in zip(self.params, self.state):
                 st[name] = np.full_like(p.value, fill)
 
-    def chunks(self):
-        """(w, g, *state, tmp) for each block of the flat buffers, or for each parameter."""
-        names = self.state_names
-        if self.flat is not None:
-            w, g = self.flat
-            state = [self._flat_state[n] for n in names]
-            if self._tmp is None:
-                self._tmp = np.empty(min(self.block, len(w)), w.dtype)
-            for s in range(0, len(w), self.block):
-                e = min(s + self.block, len(w))
-                yield (w[s:e], g[s:e], *(a[s:e] for a in state), self._tmp[:e - s])
-        else:
-            if self._tmp is None:
-                self._tmp = [np.empty_like(p.value) for p in self.params]
-            for p, st, tmp in zip(self.params, self.state, self._tmp):
-                yield (p.value, p.grad, *(st[n] for n in names), tmp)
+    def chunks(self) -> list[tuple]:
+        """(w, g, *state, tmp) for each block of the flat buffers, or for each parameter: views made once (and
+        again if `block` changes), so a step only loops over them."""
+        if self._blocks is None or self._blocks[0] != self.block:
+            names = self.state_names
+            if self.flat is not None:
+                w, g = self.flat
+                state = [self._flat_state[n] for n in names]
+                tmp = np.empty(min(self.block, len(w)), w.dtype)
+                views = [(w[s:s + self.block], g[s:s + self.block], *(a[s:s + self.block] for a in state),
+                          tmp[:min(self.block, len(w) - s)]) for s in range(0, len(w), self.block)]
+            else:
+                views = [(p.value, p.grad, *(st[n] for n in names), np.empty_like(p.value))
+                         for p, st in zip(self.params, self.state)]
+            self._blocks = (self.block, views)
+        return self._blocks[1]
 
     def begin_step(self) -> None:
         """Per-step scalars shared by every block (called by `step` after `t` is incremented)."""
@@ -89,6 +90,7 @@ class Optimizer:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore; state arrays are copied into the existing ones (which may be views of a flat buffer)."""
         self.lr, self.t = float(state["lr"]), int(state["t"])
+        self._blocks = None  # a state array may be replaced below
         for i, st in enumerate(self.state):
             for k in [k for k in state if k.startswith(f"{i}.")]:
                 name, value = k.split(".", 1)[1], np.asarray(state[k], dtype=self.params[i].value.dtype)
