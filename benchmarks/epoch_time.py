@@ -7,7 +7,7 @@ machine affects all alike; min and median epoch seconds, the ratios, npframe's o
 GFLOP/s as a % of NumPy's own large-matmul peak measured in the same run.
 
     python benchmarks/epoch_time.py [--rounds 3] [--images 20000] [--rows 784-256-128-10@32,...]
-    python benchmarks/epoch_time.py --blocks 4096,16384,65536,0   # Adam's step alone per block size (0: one block)
+    python benchmarks/epoch_time.py --blocks 4096,16384,65536,0 [--threads 1,2]   # Adam's step alone (0: one block)
 """
 from __future__ import annotations
 
@@ -177,26 +177,30 @@ def adam_floor(sizes, batch, peak) -> str:
             f"step at peak")
 
 
-def block_sweep(rows: str, blocks: list[int], rounds: int) -> None:
-    """Milliseconds per Adam step (the update alone, gradients fixed) for each block size, interleaved."""
+def block_sweep(rows: str, blocks: list[int], threads: list[int], rounds: int) -> None:
+    """Milliseconds per Adam step (the update alone, gradients fixed) for each block size and thread count,
+    interleaved, order rotated each round."""
     for row in rows.split(","):
         sizes = [int(v) for v in row.split("@")[0].split("-")]
         model = build_mlp(sizes[0], sizes[-1], sizes[1:-1], "relu", rng=np.random.default_rng(0))
         for prm in model.params:
             prm.grad[...] = np.random.default_rng(1).standard_normal(prm.grad.shape)
-        opts = {b: registry.get("optimizers", "adam")(model.params, lr=LR) for b in blocks}
-        for b, opt in opts.items():
-            opt.block = b or len(opt.flat[0])
-        times = {b: [] for b in blocks}
+        configs = [(b, k) for b in blocks for k in threads]
+        opts = {c: registry.get("optimizers", "adam")(model.params, lr=LR) for c in configs}
+        for (b, k), opt in opts.items():
+            opt.block, opt.threads = b or len(opt.flat[0]), k
+            opt.step()
+        times = {c: [] for c in configs}
         for r in range(rounds):
-            for b in blocks[r % len(blocks):] + blocks[:r % len(blocks)]:
+            for c in configs[r % len(configs):] + configs[:r % len(configs)]:
                 t0 = time.perf_counter()
                 for _ in range(50):
-                    opts[b].step()
-                times[b].append((time.perf_counter() - t0) / 50 * 1e3)
-        n = len(opts[blocks[0]].flat[0])
-        print(f"{row.split('@')[0]} ({n} parameters): " + ", ".join(
-            f"block {b or 'all'}: {statistics.median(t):.3f} ms" for b, t in times.items()))
+                    opts[c].step()
+                times[c].append((time.perf_counter() - t0) / 50 * 1e3)
+        n = len(opts[configs[0]].flat[0])
+        print(f"{row.split('@')[0]} ({n} parameters), ms per Adam step, median of {rounds}: " + ", ".join(
+            f"block {b or 'all'} x{k} thread{'s' if k > 1 else ''} {statistics.median(t):.3f}"
+            for (b, k), t in times.items()))
 
 
 def main():
@@ -205,9 +209,11 @@ def main():
     p.add_argument("--images", type=int, default=20000, help="training images per epoch (default 20000)")
     p.add_argument("--rows", default=ROWS, help=f"SIZES@BATCH,... (default {ROWS})")
     p.add_argument("--blocks", help="instead: time Adam's step alone for these block sizes, e.g. 4096,16384,0")
+    p.add_argument("--threads", default="1,2", help="with --blocks: thread counts to try (default 1,2)")
     args = p.parse_args()
     if args.blocks:
-        return block_sweep(args.rows, [int(b) for b in args.blocks.split(",")], max(args.rounds, 5))
+        return block_sweep(args.rows, [int(b) for b in args.blocks.split(",")],
+                           [int(k) for k in args.threads.split(",")], max(args.rounds, 5))
     print(f"malloc tuning (framework.malloc) for every method: {tune_malloc()}")
     data = registry.get("datasets", "mnist")().limit(args.images)
     x, y = data.x_train, data.y_train

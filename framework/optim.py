@@ -23,6 +23,7 @@ class Optimizer:
 
     state_names: tuple[str, ...] = ()
     block = 16384  # elements per block: w, g, the state and one scratch array of this size fit in a 512 KiB L2
+    threads = 1  # >1: the blocks split into this many parts updated in parallel (NumPy releases the GIL in loops)
 
     def __init__(self, params: list[Param], lr: float):
         if not lr > 0:
@@ -33,7 +34,8 @@ class Optimizer:
         self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
         self.flat = flat_buffers(self.params)  # (values, grads) or None
         self._flat_state = {}
-        self._blocks = None  # (block size, [(w, g, *state, tmp) views]), made by chunks()
+        self._blocks = None  # ((block, threads), [(w, g, *state, tmp) views], parts or None), made by chunks()
+        self._pool = None
         for name in self.state_names:
             self.add_state(name)
 
@@ -52,21 +54,25 @@ class Optimizer:
 
     def chunks(self) -> list[tuple]:
         """(w, g, *state, tmp) for each block of the flat buffers, or for each parameter: views made once (and
-        again if `block` changes), so a step only loops over them."""
-        if self._blocks is None or self._blocks[0] != self.block:
-            names = self.state_names
+        again if `block` or `threads` changes), so a step only loops over them. With threads, each part of the
+        blocks has its own scratch array."""
+        if self._blocks is None or self._blocks[0] != (self.block, self.threads):
+            names, k = self.state_names, max(1, self.threads)
             if self.flat is not None:
                 w, g = self.flat
                 state = [self._flat_state[n] for n in names]
-                tmp = np.empty(min(self.block, len(w)), w.dtype)
+                starts = range(0, len(w), self.block)
+                part = [i * min(k, len(starts)) // len(starts) for i in range(len(starts))]  # as the split below
+                tmps = [np.empty(min(self.block, len(w)), w.dtype) for _ in range(part[-1] + 1)]
                 views = [(w[s:s + self.block], g[s:s + self.block], *(a[s:s + self.block] for a in state),
-                          tmp[:min(self.block, len(w) - s)]) for s in range(0, len(w), self.block)]
+                          tmps[part[i]][:min(self.block, len(w) - s)]) for i, s in enumerate(starts)]
             else:
                 views = [(p.value, p.grad, *(st[n] for n in names), np.empty_like(p.value))
                          for p, st in zip(self.params, self.state)]
-            self._blocks = (self.block, views)
+            n = len(views)
+            parts = [[v for i, v in enumerate(views) if i * k // n == j] for j in range(k)] if 1 < k <= n else None
+            self._blocks = ((self.block, self.threads), views, parts)
         return self._blocks[1]
-
     def begin_step(self) -> None:
         """Per-step scalars shared by every block (called by `step` after `t` is incremented)."""
 
@@ -76,7 +82,22 @@ class Optimizer:
     def step(self) -> None:
         self.t += 1
         self.begin_step()
-        for arrays in self.chunks():
+        blocks = self.chunks()
+        parts = self._blocks[2]
+        if parts is None:
+            for arrays in blocks:
+                self.update(*arrays)
+            return
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+            self._pool = ThreadPoolExecutor(len(parts) - 1, thread_name_prefix="npframe-update")
+        others = [self._pool.submit(self._update_all, part) for part in parts[1:]]
+        self._update_all(parts[0])
+        for f in others:
+            f.result()
+
+    def _update_all(self, blocks) -> None:
+        for arrays in blocks:
             self.update(*arrays)
 
     def state_dict(self) -> dict[str, Any]:

@@ -183,6 +183,7 @@ BUILT_IN = [("sgd", {"lr": 0.1}), ("momentum", {"lr": 0.05}), ("momentum", {"lr"
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name, kw", BUILT_IN)
 def test_block_updates_over_flat_buffers_equal_per_parameter_updates_bit_for_bit(name, kw, dtype):
+    """Per parameter, by blocks, and by blocks in three threads: the same bits."""
     from framework.layers import flat_buffers, flatten
 
     cls = registry.get("optimizers", name)
@@ -191,22 +192,25 @@ def test_block_updates_over_flat_buffers_equal_per_parameter_updates_bit_for_bit
     start = [r.standard_normal(s).astype(dtype) for s in shapes]
     grads = [[r.standard_normal(s).astype(dtype) for s in shapes] for _ in range(5)]
     runs = []
-    for flat in (False, True):
+    for flat, threads in ((False, 1), (True, 1), (True, 3)):
         ps = [Param(f"p{i}", v.copy(), decay=len(v.shape) == 2) for i, v in enumerate(start)]
         if flat:
             flatten(ps)
             assert flat_buffers(ps) is not None
         opt = cls(ps, **kw)
         opt.block = 4  # blocks straddle the parameters' boundaries
+        opt.threads = threads  # three parts of the 15 blocks updated in parallel, each with its own scratch
         assert (opt.flat is not None) == flat
         for gs in grads:
             for p, g in zip(ps, gs):
                 p.grad[...] = g
             opt.step()
         runs.append((ps, opt))
-    (ps_a, opt_a), (ps_b, opt_b) = runs
-    for p, q in zip(ps_a, ps_b):
-        assert np.array_equal(p.value, q.value) and p.value.dtype == dtype
+    (ps_a, opt_a), (ps_b, opt_b), (ps_c, opt_c) = runs
+    scratch = [{id(v[-1].base) for v in part} for part in opt_c._blocks[2]]  # no two threads share a scratch array
+    assert [len(part) for part in opt_c._blocks[2]] == [5, 5, 5] and len(set().union(*scratch)) == 3
+    for p, q, r in zip(ps_a, ps_b, ps_c):
+        assert np.array_equal(p.value, q.value) and np.array_equal(p.value, r.value) and p.value.dtype == dtype
     state_a, state_b = opt_a.state_dict(), opt_b.state_dict()
     assert state_a.keys() == state_b.keys() and all(np.array_equal(state_a[k], state_b[k]) for k in state_a)
     opt_a.load_state_dict(state_b)  # a checkpoint from either layout restores into the other
