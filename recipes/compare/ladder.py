@@ -14,5 +14,7 @@ comparison = {
         "1_notebook": "../ladder_1_notebook.py",
         "2_relu": "../ladder_2_relu.py",
         "3_adam": "../ladder_3_adam.py",
+        "4_wide": "../ladder_4_wide.py",
+        "5_augment": "../ladder_5_augment.py",
     },
 }
