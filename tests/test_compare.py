@@ -276,3 +276,23 @@ def test_the_plot_compares_whole_runs_when_variants_train_for_different_epochs(t
         labels.clear()
         assert write_plot(tmp_path, c, table(c, results, [0]), results, [0]) is None
         assert labels[-1] == expected
+
+
+def test_a_variant_without_a_grid_keeps_its_own_value(tmp_path, repo_root):
+    (tmp_path / "t.py").write_text(f"""
+comparison = {{
+    "base": {str(repo_root / "recipes" / "digits_adam.py")!r},
+    "set": {{"loggers": [], "callbacks": [], "epochs": 1, "model.hidden": [8]}},
+    "variants": {{"sgd": {{"optimizer": {{"name": "sgd", "lr": 0.1}}}}, "adam": {{}}}},
+    "tune": {{"optimizer.lr": {{"sgd": [0.01, 0.1]}}}},
+}}
+""")
+    out = compare(str(tmp_path / "t.py"), "--logdir", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "tuning optimizer.lr over 2 runs" in out.stdout and not (tmp_path / "t" / "adam" / "tune").exists()
+    assert "| adam |" not in (tmp_path / "t" / "tuning.md").read_text()
+    rows = {r["variant"]: r for r in csv.DictReader((tmp_path / "t" / "results.csv").open())}
+    assert rows["adam"]["tuned"] == "" and rows["sgd"]["tuned"] in ("0.01", "0.1")
+    recipe = json.loads((tmp_path / "t" / "adam" / "seed0" / "recipe.json").read_text())
+    from framework import recipe as rcp
+    assert recipe["optimizer"] == rcp.load(repo_root / "recipes" / "digits_adam.py")["optimizer"]
