@@ -15,7 +15,7 @@ import numpy as np
 from .augment import Warp
 from .callbacks import Callback, State
 from .data import Dataset
-from .layers import Param
+from .layers import Param, flatten
 from .losses import SoftmaxCrossEntropy
 from .model import build_mlp
 from .optim import Optimizer
@@ -98,9 +98,13 @@ def check_optimizer(cls: Callable[..., Optimizer], **params) -> None:
     grads = [[r.standard_normal(s) for s in shapes] for _ in range(6)]
     start = [r.standard_normal(s) for s in shapes]
 
-    def fresh():
+    def fresh(flat=False, threads=1):
         ps = [Param(f"p{i}", v.copy(), decay=i == 0) for i, v in enumerate(start)]
-        return ps, cls(ps, **params)
+        if flat:
+            flatten(ps)
+        opt = cls(ps, **params)
+        opt.block, opt.threads = 4, threads
+        return ps, opt
 
     def steps(ps, opt, gs):
         for g in gs:
@@ -126,6 +130,15 @@ def check_optimizer(cls: Callable[..., Optimizer], **params) -> None:
     steps(pb, b, grads[3:])
     assert all(np.array_equal(p.value, q.value) for p, q in zip(pa, pb)), \
         f"{name}: after load_state_dict(state_dict()), training does not continue identically"
+
+    if type(a).update is not Optimizer.update:  # blocks are independent: parallel parts give the same bits
+        runs = [fresh(flat, threads) for flat, threads in ((False, 1), (True, 1), (True, 2))]
+        for ps, opt in runs:
+            steps(ps, opt, grads)
+        for ps, _ in runs[1:]:
+            assert all(np.array_equal(p.value, q.value) for p, q in zip(runs[0][0], ps)), \
+                f"{name}: update() over blocks of the flat buffers, or over blocks in two threads, differs from " \
+                f"update() per parameter (it must be elementwise, and keep no per-block results on self)"
 
     ps, opt = fresh()
     opt.lr = 0.0

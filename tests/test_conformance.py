@@ -74,6 +74,14 @@ def test_checks_catch_broken_plugins():
     with pytest.raises(AssertionError, match="does not continue identically"):
         testing.check_optimizer(Forgetful)
 
+    class Normalising(Optimizer):  # divides by the gradient norm of whatever it is given: not elementwise
+        def update(self, w, g, tmp):
+            np.multiply(g, self.lr / (np.abs(g).max() + 1e-12), out=tmp)
+            w -= tmp
+
+    with pytest.raises(AssertionError, match="over blocks of the flat buffers"):
+        testing.check_optimizer(Normalising, lr=0.1)
+
     class InPlace(Augmentation):
         def transform(self, x, rng):
             x += 1
