@@ -4,7 +4,7 @@ two decades, centred on the usual range for that optimizer), rather than at one 
 python -m framework.compare recipes/compare/optimizers_tuned.py --logdir docs/results"""
 ADAM_LIKE = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
 SGD_LIKE = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
-MOMENTUM = SGD_LIKE + [0.3]  # 0.1 came out on top of SGD_LIKE for both: the grid goes one step further
+MOMENTUM = [*SGD_LIKE, 0.3]  # 0.1 came out on top of SGD_LIKE for both: the grid goes one step further
 
 comparison = {
     "description": "Each optimizer at the learning rate its validation accuracy chose (one seed per grid value, "
