@@ -279,12 +279,7 @@ def main(argv=None) -> int:
                       if trials.get((name, lab), {}).get("status") == "completed"]
             if scored:
                 *_, tuned[name], value = max(scored)
-                rcp.set_path(recipes[name], key, value, where=f"--tune {key}")
-                chosen_dir = out_dir / name / "tune" / f"{key}={tuned[name]}"
-                first = out_dir / name / f"seed{recipes[name]['seed']}"
-                if not args.force and _finished(first, recipes[name]) is None:  # the same run: copy, do not repeat
-                    shutil.rmtree(first, ignore_errors=True)
-                    shutil.copytree(chosen_dir, first)
+                rcp.set_path(recipes[name], key, value, where=f"--tune {key}")  # its first seed: the trial, copied
         write_tuning(out_dir, key, grids, tuned, trials)
     jobs = [(name, k, dict(r, seed=r["seed"] + k), out_dir / name / f"seed{r['seed'] + k}")
             for name, r in recipes.items() for k in range(n_seeds)]
@@ -304,7 +299,12 @@ def main(argv=None) -> int:
     if untuned:  # no grid value trained: the seeds ran at the file's own value, which is not what was asked
         print(f"error: tuning failed for {', '.join(untuned)}: no value of the grid completed (tuning.md)",
               file=sys.stderr)
-    return cli.FAILED if untuned or any(r["failed"] or r["diverged"] for r in rows) else cli.OK
+    broken = [f"{n} {tuning[0]}={lab}" for (n, lab), s in trials.items() if s.get("status") == "failed"] \
+        if tuning else []
+    if broken:  # a candidate that crashed was never compared: the choice is not the one asked for
+        print(f"error: tuning trials failed: {', '.join(broken)} (tuning.md); the choice was made without them",
+              file=sys.stderr)
+    return cli.FAILED if untuned or broken or any(r["failed"] or r["diverged"] for r in rows) else cli.OK
 
 
 if __name__ == "__main__":

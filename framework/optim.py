@@ -59,26 +59,30 @@ class Optimizer:
         again if `block` or `threads` changes), so a step only loops over them. With threads, each part of the
         blocks has its own scratch array."""
         if self._blocks is None or self._blocks[0] != (self.block, self.threads):
-            names, k = self.state_names, max(1, self.threads or self._auto_threads())
+            names = self.state_names
             if self.flat is not None:
                 w, g = self.flat
                 state = [self._flat_state[n] for n in names]
                 starts = range(0, len(w), self.block)
-                part = [i * min(k, len(starts)) // len(starts) for i in range(len(starts))]  # as the split below
-                tmps = [np.empty(min(self.block, len(w)), w.dtype) for _ in range(part[-1] + 1)]
+                k = min(max(1, self.threads or self._auto_threads()), len(starts))
+                owner = [i * k // len(starts) for i in range(len(starts))]  # which part updates block i
+                tmps = [np.empty(min(self.block, len(w)), w.dtype) for _ in range(k)]
                 views = [(w[s:s + self.block], g[s:s + self.block], *(a[s:s + self.block] for a in state),
-                          tmps[part[i]][:min(self.block, len(w) - s)]) for i, s in enumerate(starts)]
+                          tmps[owner[i]][:min(self.block, len(w) - s)]) for i, s in enumerate(starts)]
             else:
                 views = [(p.value, p.grad, *(st[n] for n in names), np.empty_like(p.value))
                          for p, st in zip(self.params, self.state)]
-            n = len(views)
-            parts = [[v for i, v in enumerate(views) if i * k // n == j] for j in range(k)] if 1 < k <= n else None
+                k = min(max(1, self.threads or self._auto_threads()), len(views))
+                owner = [i * k // len(views) for i in range(len(views))]
+            parts = [[v for v, o in zip(views, owner) if o == j] for j in range(k)] if k > 1 else None
             self._blocks = ((self.block, self.threads), views, parts)
         return self._blocks[1]
+
     def _auto_threads(self) -> int:
-        blas = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1
+        blas = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or ""
+        blas = int(blas) if blas.isdigit() else (os.cpu_count() or 1)
         n = len(self.flat[0]) if self.flat is not None else sum(p.value.size for p in self.params)
-        return 2 if n >= 2 ** 20 and int(blas) >= 2 else 1
+        return 2 if n >= 2 ** 20 and blas >= 2 else 1
 
     def begin_step(self) -> None:
         """Per-step scalars shared by every block (called by `step` after `t` is incremented)."""

@@ -42,7 +42,7 @@ class Trainer:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.dtype = np.dtype(dtype)
         self.data = data.astype(self.dtype)
-        self.callbacks = CallbackList(callbacks, fuse=fuse_warps)  # consecutive warps: one sampling
+        self.callbacks = CallbackList((), fuse=fuse_warps)  # filled by add_callbacks below
         self.epochs, self.batch_size, self.eval_batch_size = epochs, batch_size, eval_batch_size
         self.rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[1])
         self.run_dir, self.recipe, self.run_info = run_dir, recipe or {}, {}
@@ -51,15 +51,15 @@ class Trainer:
         if batch_size == 1 and any(isinstance(layer, BatchNorm) for layer in model.layers):
             raise ValueError("batch_size 1 with batch normalisation: a batch of one example has no batch "
                              "statistics; use batch_size >= 2")
-        for cb in self.callbacks:
-            if hasattr(cb, "setup"):
-                cb.setup(self)
+        self.add_callbacks(*callbacks)
 
     def add_callbacks(self, *callbacks) -> None:
-        """Add callbacks after construction (their `setup` runs now); the dispatch is rebuilt, warps fused."""
+        """Add callbacks (their `setup` runs now, in callback order); the dispatch is rebuilt, consecutive warps
+        fused into one sampling."""
         self.callbacks = CallbackList([*self.callbacks, *callbacks], fuse=fuse_warps)
-        for cb in callbacks:
-            if hasattr(cb, "setup"):
+        new = {id(cb) for cb in callbacks}
+        for cb in self.callbacks:
+            if id(cb) in new and hasattr(cb, "setup"):
                 cb.setup(self)
 
     def batches(self) -> list[tuple[int, int]]:

@@ -296,3 +296,18 @@ comparison = {{
     recipe = json.loads((tmp_path / "t" / "adam" / "seed0" / "recipe.json").read_text())
     from framework import recipe as rcp
     assert recipe["optimizer"] == rcp.load(repo_root / "recipes" / "digits_adam.py")["optimizer"]
+
+
+def test_a_tuning_trial_that_fails_fails_the_comparison(tmp_path, repo_root):
+    (tmp_path / "t.py").write_text(f"""
+comparison = {{
+    "base": {str(repo_root / "recipes" / "digits_adam.py")!r},
+    "set": {{"loggers": [], "callbacks": [], "epochs": 1, "model.hidden": [8]}},
+    "variants": {{"net": {{}}}},
+    "tune": {{"callbacks": {{"plain": [], "broken": [{{"name": "early_stopping", "monitor": "val_nothing"}}]}}}},
+}}
+""")
+    out = compare(str(tmp_path / "t.py"), "--logdir", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 1, out.stdout
+    assert "tuning trials failed: net callbacks=broken" in out.stderr
+    assert "| net | **plain**: `[]` |" in (tmp_path / "t" / "tuning.md").read_text()  # chosen among the rest
