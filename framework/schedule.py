@@ -34,7 +34,7 @@ class Scheduler(Callback):
         self.total_epochs = trainer.epochs
 
     def on_batch_begin(self, trainer, state):
-        trainer.optimizer.lr = self.lr_at(state.step)
+        trainer.optimizer.lr = float(self.lr_at(state.step))  # a NumPy scalar would widen float32 steps
 
     def state_dict(self):
         return {"base_lr": self.base_lr}

@@ -71,7 +71,8 @@ def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_optimizer(cls: Callable[..., Optimizer], **params) -> None:
-    """An optimizer: lowers the loss; reads gradients without changing them; keeps dtypes; is deterministic;
+    """An optimizer: lowers the loss; reads gradients without changing them; keeps dtypes (and keeps no NumPy
+    float64 scalars that would make float32 steps compute in float64); is deterministic;
     exports and restores its state so training continues identically; honours a changed `lr`."""
     name = getattr(cls, "__name__", repr(cls))
     for dtype in (np.float32, np.float64):
@@ -89,6 +90,10 @@ def check_optimizer(cls: Callable[..., Optimizer], **params) -> None:
                 assert np.array_equal(p.grad, g), f"{name}: step() modified {p.name}.grad"
                 assert p.value.dtype == dtype, \
                     f"{name}: step() changed {p.name} from {dtype.__name__} to {p.value.dtype}"
+        wide = sorted(k for k, v in vars(opt).items() if isinstance(v, np.floating) and v.dtype.itemsize > 4)
+        assert dtype != np.float32 or not wide, \
+            f"{name}: NumPy float64 scalars kept on self ({', '.join(wide)}): with float32 parameters an array " \
+            f"operation with one runs in float64 (NEP 50), slower; keep them as Python floats (float(...))"
         last = loss.forward(model.forward(x), y)
         assert np.isfinite(last) and last < 0.8 * first, \
             f"{name}: 100 steps on a separable problem took the loss from {first:.4f} to {last:.4f} (expected lower)"

@@ -21,9 +21,11 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015), bias-corrected:
     m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;  w <- w - lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps).
+    The state holds m/(1-b1) and v/(1-b2) ("m_scaled", "v_scaled"), the factors moved into the step's scalars:
+    10 passes over the arrays instead of 13, same equations (docs/math.md). Checkpoints holding m and v load.
     """
 
-    state_names = ("m", "v")
+    state_names = ("m_scaled", "v_scaled")
 
     def __init__(self, params, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         super().__init__(params, lr)
@@ -32,24 +34,31 @@ class Adam(Optimizer):
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
 
     def begin_step(self):
-        self.step_size = self.lr / (1 - self.beta1 ** self.t)
-        self.inv_sqrt_bc2 = 1.0 / np.sqrt(1 - self.beta2 ** self.t)
+        # w -= lr (1-b1)/(1-b1^t) m_s / (k sqrt(v_s) + eps), k = sqrt((1-b2)/(1-b2^t)); divided through by k
+        # Python floats: a NumPy float64 scalar would make float32 passes compute in float64 (NEP 50)
+        k = float(np.sqrt((1 - self.beta2) / (1 - self.beta2 ** self.t)))
+        self.eps_k = self.eps / k
+        self.step_k = self.lr * (1 - self.beta1) / (1 - self.beta1 ** self.t) / k
 
     def update(self, w, g, m, v, tmp):
-        b1, b2 = self.beta1, self.beta2
-        m *= b1
-        np.multiply(g, 1 - b1, out=tmp)
-        m += tmp
-        v *= b2
+        m *= self.beta1
+        m += g
+        v *= self.beta2
         np.multiply(g, g, out=tmp)
-        tmp *= 1 - b2
         v += tmp
         np.sqrt(v, out=tmp)
-        tmp *= self.inv_sqrt_bc2
-        tmp += self.eps
+        tmp += self.eps_k
         np.divide(m, tmp, out=tmp)
-        tmp *= self.step_size
+        tmp *= self.step_k
         w -= tmp
+
+    def load_state_dict(self, state):
+        """Also reads the unscaled m and v (checkpoints written before the state was scaled)."""
+        state = dict(state)
+        for key in [k for k in state if k.endswith((".m", ".v"))]:
+            beta = self.beta1 if key.endswith(".m") else self.beta2
+            state[key + "_scaled"] = np.asarray(state.pop(key)) / (1 - beta)
+        super().load_state_dict(state)
 
 
 class Momentum(Optimizer):

@@ -82,6 +82,17 @@ def test_checks_catch_broken_plugins():
     with pytest.raises(AssertionError, match="over blocks of the flat buffers"):
         testing.check_optimizer(Normalising, lr=0.1)
 
+    class Widening(Optimizer):  # a NumPy float64 scalar: float32 passes with it compute in float64
+        def begin_step(self):
+            self.rate = np.sqrt(self.lr) ** 2
+
+        def update(self, w, g, tmp):
+            np.multiply(g, self.rate, out=tmp)
+            w -= tmp
+
+    with pytest.raises(AssertionError, match=r"float64 scalars kept on self \(rate\)"):
+        testing.check_optimizer(Widening, lr=0.1)
+
     class InPlace(Augmentation):
         def transform(self, x, rng):
             x += 1

@@ -170,6 +170,45 @@ def test_state_export_restore_continues_identically(name, kw):
     assert all(np.array_equal(p.value, q.value) for p, q in zip(ps, ps2))
 
 
+def test_adam_continues_from_a_checkpoint_holding_unscaled_moments():
+    """Checkpoints written before Adam kept m/(1-b1) and v/(1-b2) hold m and v: they are converted on load."""
+    ps, grads = params_with_grads()
+    rule = adamw_rule(0.01, 0.8, 0.9, 1e-6, 0.0)
+    old = {"lr": 0.01, "t": 2}
+    for i, p in enumerate(ps):
+        w, st = p.value.copy(), {}
+        for t, gs in enumerate(grads[:2], start=1):
+            w, st = rule(w, gs[i], st, t)
+        p.value[...] = w
+        old[f"{i}.m"], old[f"{i}.v"] = st["m"], st["v"]
+    w2 = ps[0].value.copy()
+    opt = registry.get("optimizers", "adam")(ps, lr=0.5, beta1=0.8, beta2=0.9, eps=1e-6)
+    opt.load_state_dict(old)
+    assert sorted(opt.state[0]) == ["m_scaled", "v_scaled"] and opt.t == 2
+    for gs in grads[2:]:
+        for p, g in zip(ps, gs):
+            p.grad[...] = g
+        opt.step()
+    st = {"m": old["0.m"], "v": old["0.v"]}
+    for t, gs in enumerate(grads[2:], start=3):
+        w2, st = rule(w2, gs[0], st, t)
+    assert np.allclose(ps[0].value, w2, rtol=1e-12, atol=1e-12)
+
+
+def test_adam_with_a_zero_learning_rate_moves_nothing_and_keeps_its_moments():
+    """A warm-up from lr 0 is a schedule's first step: no NaN from the folded step size."""
+    ps, grads = params_with_grads()
+    w0 = ps[0].value.copy()
+    opt = registry.get("optimizers", "adam")(ps, lr=1.0)
+    for p, g in zip(ps, grads[0]):
+        p.grad[...] = g
+    opt.lr = 0.0
+    opt.step()
+    assert np.array_equal(ps[0].value, w0)
+    assert np.array_equal(opt.state[0]["m_scaled"], grads[0][0])  # m/(1-b1) after one step from zero
+    assert np.isfinite(ps[1].value).all()
+
+
 @pytest.mark.parametrize("name,lr", [("momentum", 0.1), ("rmsprop", 0.01), ("adagrad", 0.1), ("adamw", 0.01)])
 def test_more_optimizers_lower_the_loss(name, lr):
     test_optimizer_lowers_the_loss(name, lr)
