@@ -16,6 +16,7 @@ import os
 import platform
 import statistics
 import time
+import timeit
 from itertools import pairwise
 
 import numpy as np
@@ -202,6 +203,11 @@ def block_sweep(rows: str, blocks: list[int], threads: list[int], rounds: int) -
         print(f"{row.split('@')[0]} ({n} parameters), ms per Adam step, median of {rounds}: " + ", ".join(
             f"block {b or 'all'} x{k} thread{'s' if k > 1 else ''} {statistics.median(t):.3f}"
             for (b, k), t in times.items()))
+    for b in (b for b in blocks if b):  # what one NumPy pass costs: Adam makes 10 of them over every block
+        a, c, out = (np.ones(b, np.float32) for _ in range(3))
+        t = min(timeit.repeat(lambda a=a, c=c, out=out: np.multiply(a, c, out=out), number=200, repeat=5)) / 200
+        print(f"one float32 multiply pass (c = a * b) over {b} elements: {1e6 * t:.1f} us, "
+              f"{1e9 * t / b:.2f} ns per element")
 
 
 def main():
