@@ -8,6 +8,7 @@ GFLOP/s as a % of NumPy's own large-matmul peak measured in the same run.
 
     python benchmarks/epoch_time.py [--rounds 3] [--images 20000] [--rows 784-256-128-10@32,...]
     python benchmarks/epoch_time.py --blocks 4096,16384,65536,0 [--threads 1,2]   # Adam's step alone (0: one block)
+    python benchmarks/epoch_time.py --threads 1,2 [--rows ...]   # npframe's epoch with each update thread count
 """
 from __future__ import annotations
 
@@ -35,9 +36,10 @@ def flops_per_sample(sizes) -> float:
     return 3 * fwd - 2 * sizes[0] * sizes[1]
 
 
-def framework_epoch(data, sizes, batch, seed, share):
+def framework_epoch(data, sizes, batch, seed, share, threads=None):
     model = build_mlp(sizes[0], sizes[-1], sizes[1:-1], "relu", rng=np.random.default_rng(seed))
     opt = registry.get("optimizers", "adam")(model.params, lr=LR)
+    opt.threads = threads
     t = Trainer(model, SoftmaxCrossEntropy(), opt, data, epochs=1, batch_size=batch, seed=seed)
     spent, step = [0.0], opt.step
 
@@ -210,20 +212,38 @@ def block_sweep(rows: str, blocks: list[int], threads: list[int], rounds: int) -
               f"{1e9 * t / b:.2f} ns per element")
 
 
+def thread_sweep(data, rows: str, threads: list[int], rounds: int) -> None:
+    """npframe's epoch with each update thread count, interleaved, order rotated each round."""
+    for row in rows.split(","):
+        net, batch = row.split("@")
+        sizes, batch = [int(v) for v in net.split("-")], int(batch)
+        framework_epoch(data, sizes, batch, 100, [])  # warm-up
+        times: dict[int, list[float]] = {k: [] for k in threads}
+        for r in range(rounds):
+            for k in threads[r % len(threads):] + threads[:r % len(threads)]:
+                times[k].append(framework_epoch(data, sizes, batch, r, [], threads=k))
+        med = {k: statistics.median(v) for k, v in times.items()}
+        print(f"{row}: median epoch s, median of {rounds}: " + ", ".join(
+            f"{k} update thread{'s' if k > 1 else ''} {m:.3f} ({m / med[threads[0]]:.2f}x)" for k, m in med.items()))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--images", type=int, default=20000, help="training images per epoch (default 20000)")
     p.add_argument("--rows", default=ROWS, help=f"SIZES@BATCH,... (default {ROWS})")
     p.add_argument("--blocks", help="instead: time Adam's step alone for these block sizes, e.g. 4096,16384,0")
-    p.add_argument("--threads", default="1,2", help="with --blocks: thread counts to try (default 1,2)")
+    p.add_argument("--threads", help="with --blocks: thread counts to try (default 1,2); without: npframe's epoch "
+                                     "with each of these update thread counts instead of the automatic choice")
     args = p.parse_args()
     if args.blocks:
         return block_sweep(args.rows, [int(b) for b in args.blocks.split(",")],
-                           [int(k) for k in args.threads.split(",")], max(args.rounds, 5))
+                           [int(k) for k in (args.threads or "1,2").split(",")], max(args.rounds, 5))
     print(f"malloc tuning (framework.malloc) for every method: {tune_malloc()}")
     data = registry.get("datasets", "mnist")().limit(args.images)
     x, y = data.x_train, data.y_train
+    if args.threads:
+        return thread_sweep(data, args.rows, [int(k) for k in args.threads.split(",")], max(args.rounds, 6))
     torch, torch_note = load_torch()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}; {torch_note}")
     print(f"date: {time.strftime('%Y-%m-%d')}; Adam, float32, {len(x)} images per epoch, {args.rounds} rounds, "

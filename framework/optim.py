@@ -1,7 +1,6 @@
 """The optimizer interface. Optimizers update `Param.value` from `Param.grad`; they know nothing of layers."""
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
@@ -24,8 +23,8 @@ class Optimizer:
 
     state_names: tuple[str, ...] = ()
     block = 65536  # elements per block: few enough NumPy calls per step, short enough to stay in cache (measured)
-    threads = None  # parts of the blocks updated in parallel (NumPy releases the GIL in its loops); None: 2 when
-    #                 there are 2**20 parameters or more and BLAS may use 2 threads (measured: README, Speed), else 1
+    threads = 1  # parts of the blocks updated in parallel (NumPy releases the GIL in its loops). 2 makes Adam's
+    #              step alone up to 1.5x faster from a warm cache, but not a training epoch (measured: README, Speed)
 
     def __init__(self, params: list[Param], lr: float):
         if not lr > 0:
@@ -64,7 +63,7 @@ class Optimizer:
                 w, g = self.flat
                 state = [self._flat_state[n] for n in names]
                 starts = range(0, len(w), self.block)
-                k = min(max(1, self.threads or self._auto_threads()), len(starts))
+                k = min(max(1, self.threads or 1), len(starts))
                 owner = [i * k // len(starts) for i in range(len(starts))]  # which part updates block i
                 tmps = [np.empty(min(self.block, len(w)), w.dtype) for _ in range(k)]
                 views = [(w[s:s + self.block], g[s:s + self.block], *(a[s:s + self.block] for a in state),
@@ -72,17 +71,11 @@ class Optimizer:
             else:
                 views = [(p.value, p.grad, *(st[n] for n in names), np.empty_like(p.value))
                          for p, st in zip(self.params, self.state)]
-                k = min(max(1, self.threads or self._auto_threads()), len(views))
+                k = min(max(1, self.threads or 1), len(views))
                 owner = [i * k // len(views) for i in range(len(views))]
             parts = [[v for v, o in zip(views, owner) if o == j] for j in range(k)] if k > 1 else None
             self._blocks = ((self.block, self.threads), views, parts)
         return self._blocks[1]
-
-    def _auto_threads(self) -> int:
-        blas = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or ""
-        blas = int(blas) if blas.isdigit() else (os.cpu_count() or 1)
-        n = len(self.flat[0]) if self.flat is not None else sum(p.value.size for p in self.params)
-        return 2 if n >= 2 ** 20 and blas >= 2 else 1
 
     def begin_step(self) -> None:
         """Per-step scalars shared by every block (called by `step` after `t` is incremented)."""
