@@ -1,12 +1,14 @@
-"""Adam's step alone (gradients fixed), this checkout's against another commit's `plugins/optimizers.py`, side
-by side in one process, the order alternated, with one and two update threads.
+"""Adam's (or AdamW's) step alone (gradients fixed), this checkout's against another commit's
+`plugins/optimizers.py`, side by side in one process, the order alternated, with one and two update threads.
 
-    python benchmarks/adam_step_versions.py [--commit d1bbde4] [--rounds 6]
+    python benchmarks/adam_step_versions.py [--commit d1bbde4] [--optimizer adam|adamw] [--rounds 6]
+    python benchmarks/adam_step_versions.py --epochs [...]   # a training epoch instead (20,000 MNIST images)
 """
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,14 +38,47 @@ def load_at(commit: str):
     return module
 
 
+def epochs(this, that, args) -> None:
+    """Median seconds of one training epoch (batch 32 on the small network, 128 on the others), interleaved."""
+    from framework import SoftmaxCrossEntropy, Trainer, registry
+    from framework.malloc import tune_malloc
+
+    tune_malloc()
+    data = registry.get("datasets", "mnist")().limit(20000)
+
+    def epoch(cls, sizes, batch, seed):
+        model = build_mlp(784, 10, sizes, "relu", rng=np.random.default_rng(seed))
+        trainer = Trainer(model, SoftmaxCrossEntropy(), cls(model.params), data, epochs=1, batch_size=batch, seed=seed)
+        trainer.fit()
+        return trainer.state.epoch_seconds[0]
+
+    print(f"date: {time.strftime('%Y-%m-%d')}; seconds per epoch with {args.optimizer}, float32, 20000 images, "
+          f"median of {args.rounds} rounds")
+    for sizes, batch in (([256, 128], 32), ([512, 256], 128), ([1024, 1024], 128)):
+        epoch(this, sizes, batch, 100)  # warm-up
+        times: dict[str, list[float]] = {"this": [], args.commit: []}
+        for r in range(args.rounds):
+            for name in list(times) if r % 2 == 0 else list(times)[::-1]:
+                times[name].append(epoch(this if name == "this" else that, sizes, batch, r))
+        med = {k: statistics.median(v) for k, v in times.items()}
+        print(f"784-{'-'.join(map(str, sizes))}-10 at batch {batch}: this {med['this']:.3f} s, {args.commit} "
+              f"{med[args.commit]:.3f} s; this / {args.commit}: {med['this'] / med[args.commit]:.3f}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--commit", default="d1bbde4", help="the other version (default d1bbde4: 13 passes, one in "
                                                       "float64)")
+    p.add_argument("--optimizer", choices=["adam", "adamw"], default="adam")
     p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--epochs", action="store_true", help="time a training epoch with each version instead")
     args = p.parse_args()
     other = load_at(args.commit)
-    print(f"date: {time.strftime('%Y-%m-%d')}; ms per Adam step, float32, min of {args.rounds} rounds of 30 steps")
+    cls = {"adam": "Adam", "adamw": "AdamW"}[args.optimizer]
+    if args.epochs:
+        return epochs(getattr(current, cls), getattr(other, cls), args)
+    print(f"date: {time.strftime('%Y-%m-%d')}; ms per {args.optimizer} step, float32, min of {args.rounds} rounds of "
+          f"30 steps")
     for sizes in ([256, 128], [512, 256], [1024, 1024]):
         res: dict[tuple[str, int], list[float]] = {}
         for threads in (1, 2):
@@ -52,7 +87,7 @@ def main():
                 model = build_mlp(784, 10, sizes, "relu", rng=np.random.default_rng(0), dtype=np.float32)
                 for prm in model.params:
                     prm.grad[...] = np.random.default_rng(1).standard_normal(prm.grad.shape)
-                opts[name] = module.Adam(model.params)
+                opts[name] = getattr(module, cls)(model.params)
                 opts[name].threads = threads
                 opts[name].step()
             names = list(opts)

@@ -35,7 +35,7 @@ class Optimizer:
         self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
         self.flat = flat_buffers(self.params)  # (values, grads) or None
         self._flat_state = {}
-        self._blocks = None  # ((block, threads), [(w, g, *state, tmp) views], parts or None), made by chunks()
+        self._blocks = None  # ((block, threads), [(w, g, *state, *extras, tmp) views], parts), made by chunks()
         self._pool = None
         for name in self.state_names:
             self.add_state(name)
@@ -53,10 +53,16 @@ class Optimizer:
             for p, st in zip(self.params, self.state):
                 st[name] = np.full_like(p.value, fill)
 
+    def block_extras(self, start: int, stop: int) -> tuple:
+        """Extra arguments `update` receives after the state arrays, for the elements [start, stop) of the
+        parameters laid end to end (a block of the flat buffers, or one parameter). AdamW: which of them decay.
+        Called when the blocks are made, not every step."""
+        return ()
+
     def chunks(self) -> list[tuple]:
-        """(w, g, *state, tmp) for each block of the flat buffers, or for each parameter: views made once (and
-        again if `block` or `threads` changes), so a step only loops over them. With threads, each part of the
-        blocks has its own scratch array."""
+        """(w, g, *state, *extras, tmp) for each block of the flat buffers, or for each parameter: views made
+        once (and again if `block` or `threads` changes), so a step only loops over them. With threads, each part
+        of the blocks has its own scratch array."""
         if self._blocks is None or self._blocks[0] != (self.block, self.threads):
             names = self.state_names
             if self.flat is not None:
@@ -67,10 +73,12 @@ class Optimizer:
                 owner = [i * k // len(starts) for i in range(len(starts))]  # which part updates block i
                 tmps = [np.empty(min(self.block, len(w)), w.dtype) for _ in range(k)]
                 views = [(w[s:s + self.block], g[s:s + self.block], *(a[s:s + self.block] for a in state),
+                          *self.block_extras(s, min(s + self.block, len(w))),
                           tmps[owner[i]][:min(self.block, len(w) - s)]) for i, s in enumerate(starts)]
             else:
-                views = [(p.value, p.grad, *(st[n] for n in names), np.empty_like(p.value))
-                         for p, st in zip(self.params, self.state)]
+                at = np.cumsum([0] + [p.value.size for p in self.params]).tolist()
+                views = [(p.value, p.grad, *(st[n] for n in names), *self.block_extras(at[i], at[i + 1]),
+                          np.empty_like(p.value)) for i, (p, st) in enumerate(zip(self.params, self.state))]
                 k = min(max(1, self.threads or 1), len(views))
                 owner = [i * k // len(views) for i in range(len(views))]
             parts = [[v for v, o in zip(views, owner) if o == j] for j in range(k)] if k > 1 else None

@@ -132,7 +132,8 @@ def _scaled_step(w, g, s, tmp, lr, eps):
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter 2019): w <- w (1 - lr wd), then the Adam step.
-    The decay applies to weights only (Param.decay), not biases, unless decay_bias=True."""
+    The decay applies to weights only (Param.decay), not biases, unless decay_bias=True: blocks of the flat
+    buffers are decayed only on their weights' elements (Optimizer.block_extras)."""
 
     def __init__(self, params, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  weight_decay: float = 0.01, decay_bias: bool = False):
@@ -141,9 +142,26 @@ class AdamW(Adam):
             raise ValueError(f"weight_decay: expected >= 0, got {weight_decay!r}")
         self.weight_decay, self.decay_bias = weight_decay, decay_bias
 
-    def step(self):
-        shrink = 1.0 - self.lr * self.weight_decay
+    def block_extras(self, start, stop):
+        """The parts of elements [start, stop) that decay, as slices of the block (flattened)."""
+        parts, at = [], 0
         for p in self.params:
-            if p.decay or self.decay_bias:
-                p.value *= shrink
-        super().step()
+            lo, hi = max(at, start) - start, min(at + p.value.size, stop) - start
+            if lo < hi and (p.decay or self.decay_bias):
+                if parts and parts[-1].stop == lo:
+                    lo = parts.pop().start
+                parts.append(slice(lo, hi))
+            at += p.value.size
+        return (parts,)
+
+    def begin_step(self):
+        super().begin_step()
+        self.shrink = 1.0 - self.lr * self.weight_decay
+
+    def update(self, w, g, m, v, decays, tmp):
+        if decays:  # the decay joins the block's other passes, while it is in cache
+            flat = w.reshape(-1)
+            for part in decays:
+                view = flat[part]  # not `flat[part] *= ...`, which would also copy the result onto itself
+                view *= self.shrink
+        super().update(w, g, m, v, tmp)

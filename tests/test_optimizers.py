@@ -216,7 +216,8 @@ def test_more_optimizers_lower_the_loss(name, lr):
 
 BUILT_IN = [("sgd", {"lr": 0.1}), ("momentum", {"lr": 0.05}), ("momentum", {"lr": 0.05, "nesterov": True}),
             ("rmsprop", {"lr": 1e-3}), ("adagrad", {"lr": 0.01, "initial_accumulator": 0.1}), ("adam", {"lr": 1e-3}),
-            ("adamw", {"lr": 1e-3, "weight_decay": 0.1})]
+            ("adamw", {"lr": 1e-3, "weight_decay": 0.1}),
+            ("adamw", {"lr": 1e-3, "weight_decay": 0.1, "decay_bias": True})]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
