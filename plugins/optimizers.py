@@ -162,6 +162,5 @@ class AdamW(Adam):
         if decays:  # the decay joins the block's other passes, while it is in cache
             flat = w.reshape(-1)
             for part in decays:
-                view = flat[part]  # not `flat[part] *= ...`, which would also copy the result onto itself
-                view *= self.shrink
+                flat[part] *= self.shrink
         super().update(w, g, m, v, tmp)
