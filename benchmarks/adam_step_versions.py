@@ -40,17 +40,17 @@ def load_at(commit: str):
 
 def epochs(this, that, args) -> None:
     """Median seconds of one training epoch (batch 32 on the small network, 128 on the others), interleaved."""
-    from framework import SoftmaxCrossEntropy, Trainer, registry
+    from framework import registry
     from framework.malloc import tune_malloc
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from epoch_time import framework_epoch  # a sibling script
 
     tune_malloc()
     data = registry.get("datasets", "mnist")().limit(20000)
 
     def epoch(cls, sizes, batch, seed):
-        model = build_mlp(784, 10, sizes, "relu", rng=np.random.default_rng(seed))
-        trainer = Trainer(model, SoftmaxCrossEntropy(), cls(model.params), data, epochs=1, batch_size=batch, seed=seed)
-        trainer.fit()
-        return trainer.state.epoch_seconds[0]
+        return framework_epoch(data, [784, *sizes, 10], batch, seed, [], optimizer=cls)
 
     print(f"date: {time.strftime('%Y-%m-%d')}; seconds per epoch with {args.optimizer}, float32, 20000 images, "
           f"median of {args.rounds} rounds")

@@ -36,9 +36,10 @@ def flops_per_sample(sizes) -> float:
     return 3 * fwd - 2 * sizes[0] * sizes[1]
 
 
-def framework_epoch(data, sizes, batch, seed, share, threads=None):
+def framework_epoch(data, sizes, batch, seed, share, threads=None, optimizer=None):
+    """Seconds of one npframe epoch (Adam unless `optimizer`, a class, is given); appends the update's share."""
     model = build_mlp(sizes[0], sizes[-1], sizes[1:-1], "relu", rng=np.random.default_rng(seed))
-    opt = registry.get("optimizers", "adam")(model.params, lr=LR)
+    opt = (optimizer or registry.get("optimizers", "adam"))(model.params, lr=LR)
     opt.threads = threads
     t = Trainer(model, SoftmaxCrossEntropy(), opt, data, epochs=1, batch_size=batch, seed=seed)
     spent, step = [0.0], opt.step

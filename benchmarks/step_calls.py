@@ -12,6 +12,7 @@ import cProfile
 import os
 import pstats
 import tempfile
+from pathlib import Path
 
 from framework import Callback
 from framework import recipe as rcp
@@ -26,7 +27,7 @@ def main() -> None:
     p.add_argument("--bare", action="store_true", help="no callbacks or loggers")
     p.add_argument("--top", type=int, default=12)
     args = p.parse_args()
-    r = rcp.load("recipes/mnist_adam.py")
+    r = rcp.load(Path(__file__).resolve().parents[1] / "recipes" / "mnist_adam.py")
     r.update(epochs=1, batch_size=args.batch)
     if args.bare:
         r.update(callbacks=[], loggers=[])

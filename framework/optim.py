@@ -83,6 +83,9 @@ class Optimizer:
                 owner = [i * k // len(views) for i in range(len(views))]
             parts = [[v for v, o in zip(views, owner) if o == j] for j in range(k)] if k > 1 else None
             self._blocks = ((self.block, self.threads), views, parts)
+            if self._pool is not None:  # made for the old parts; step() makes one for these
+                self._pool.shutdown()
+                self._pool = None
         return self._blocks[1]
 
     def begin_step(self) -> None:

@@ -2,6 +2,8 @@
 (framework.Optimizer.update); equations in docs/math.md."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from framework import Optimizer
@@ -35,8 +37,8 @@ class Adam(Optimizer):
 
     def begin_step(self):
         # w -= lr (1-b1)/(1-b1^t) m_s / (k sqrt(v_s) + eps), k = sqrt((1-b2)/(1-b2^t)); divided through by k
-        # Python floats: a NumPy float64 scalar would make float32 passes compute in float64 (NEP 50)
-        k = float(np.sqrt((1 - self.beta2) / (1 - self.beta2 ** self.t)))
+        # Python floats (math, not np): a NumPy float64 scalar would make float32 passes compute in float64 (NEP 50)
+        k = math.sqrt((1 - self.beta2) / (1 - self.beta2 ** self.t))
         self.eps_k = self.eps / k
         self.step_k = self.lr * (1 - self.beta1) / (1 - self.beta1 ** self.t) / k
 
