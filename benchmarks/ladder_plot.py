@@ -53,8 +53,10 @@ def main() -> None:
     fig, ax = plt.subplots(figsize=(7.5, 4.6), constrained_layout=True)
     ax.plot(xs, ys, color="0.7", lw=1, zorder=1)
     ax.errorbar(xs, ys, yerr=es, fmt="o", color="C0", capsize=3, zorder=2)
-    for x, y, r in zip(xs, ys, rows):
-        ax.annotate(r["variant"], (x, y), textcoords="offset points", xytext=(6, -10), fontsize=8)
+    for x, y, r in zip(xs, ys, rows):  # the label to the right, unless another point sits there
+        crowded = any(x < x2 < 1.6 * x and abs(y - y2) < 0.2 for x2, y2 in zip(xs, ys))
+        ax.annotate(r["variant"], (x, y), textcoords="offset points", xytext=(-6 if crowded else 6, -10),
+                    ha="right" if crowded else "left", fontsize=8)
     ax.set_xscale("log")
     ax.set(xlabel="training seconds per run (measured alone, 2 cores)", ylabel="test accuracy (%, mean ± sd, 3 seeds)",
            title="From the notebook's network to the record, one change per rung")
