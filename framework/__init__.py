@@ -6,10 +6,10 @@ from .checkpoint import checkpoint_dir
 from .checkpoint import load as load_checkpoint
 from .checkpoint import save as save_checkpoint
 from .data import DataError, Dataset, holdout
+from .build import build_mlp, build_model
 from .inference import Predictor, load
-from .layers import BatchNorm, Dense, Dropout, Layer, LeakyReLU, Param, ReLU, Sigmoid, Tanh
+from .layers import Layer, ModelError, OnnxGraph, Param, Sequential, make_layer, make_layers
 from .losses import BinaryCrossEntropy, Loss, MeanSquaredError, SoftmaxCrossEntropy
-from .model import Sequential, build_mlp
 from .optim import Optimizer
 from .recipe import RecipeError, derive
 from .registry import PluginError
@@ -21,39 +21,37 @@ __all__ = [
     "EVENTS",
     "Augmentation",
     "Batch",
-    "BatchNorm",
     "BinaryCrossEntropy",
     "Callback",
     "DataError",
     "Dataset",
-    "Dense",
     "Diverged",
-    "Dropout",
     "Layer",
-    "LeakyReLU",
     "Loss",
+    "ModelError",
     "MeanSquaredError",
     "Monitor",
+    "OnnxGraph",
     "Optimizer",
     "Order",
     "Param",
     "PluginError",
     "Predictor",
-    "ReLU",
     "RecipeError",
     "Scheduler",
     "Sequential",
-    "Sigmoid",
     "SoftmaxCrossEntropy",
     "State",
-    "Tanh",
     "Trainer",
     "Warp",
     "build_mlp",
+    "build_model",
     "checkpoint_dir",
     "derive",
     "holdout",
     "load",
     "load_checkpoint",
+    "make_layer",
+    "make_layers",
     "save_checkpoint",
 ]

@@ -37,6 +37,14 @@ class Dataset:
         return self.x_train.shape[1]
 
     @property
+    def input_shape(self) -> tuple[int, ...]:
+        """What the network takes per example: (channels, H, W) for images (one channel for (H, W) images), else
+        (features,). x stays (N, features) rows; a model reshapes them (a view)."""
+        if self.image_shape is None:
+            return (self.n_features,)
+        return (1, *self.image_shape) if len(self.image_shape) == 2 else tuple(self.image_shape)
+
+    @property
     def n_outputs(self) -> int:
         if self.task == "multiclass":
             return int(self.n_classes)

@@ -15,9 +15,9 @@ import numpy as np
 from . import checkpoint as ckpt
 from .data import Dataset
 from .files import atomic_write_json
-from .layers import sigmoid
-from .model import Sequential, build_mlp
-from .recipe import RecipeError
+from .build import build_model, input_shape_of, load_dataset
+from .layers import Sequential, sigmoid
+from .recipe import RecipeError, validate
 
 PREPROCESSING = "preprocessing.json"
 
@@ -29,7 +29,7 @@ def _plain(v):
 def describe(data: Dataset) -> dict:
     """What a trained model needs to know of its dataset, as JSON."""
     return {"dataset": data.name, "task": data.task, "n_features": data.n_features, "n_outputs": data.n_outputs,
-            "image_shape": list(data.image_shape) if data.image_shape else None,
+            "input_shape": list(data.input_shape), "image_shape": list(data.image_shape) if data.image_shape else None,
             "class_names": list(data.class_names) if data.class_names else None,
             "input_center": _plain(data.input_center), "input_scale": _plain(data.input_scale),
             "target_center": data.target_center, "target_scale": data.target_scale}
@@ -51,6 +51,7 @@ class Predictor:
         self.model, self.info, self.dtype, self.recipe = model.eval(), info, np.dtype(dtype), recipe or {}
         self.task, self.n_features = info["task"], info["n_features"]
         self.image_shape = tuple(info["image_shape"]) if info.get("image_shape") else None
+        self.input_shape = input_shape_of(info)  # what the network takes per example: (C, H, W) or (features,)
         n = info["n_outputs"] if self.task == "multiclass" else 2
         self.classes = list(info.get("class_names") or range(n)) if self.task != "regression" else None
         self._center = np.asarray(info["input_center"] if info.get("input_center") is not None else 0.0, self.dtype)
@@ -59,6 +60,8 @@ class Predictor:
     def transform(self, x) -> np.ndarray:
         """Raw inputs -> the network's input: checked, flattened, scaled as the dataset scaled them."""
         x = np.asarray(x, dtype=np.float64)
+        if len(self.input_shape) > 1 and x.shape[1:] == self.input_shape:
+            x = x.reshape(len(x), -1)
         if self.image_shape is not None and x.ndim == 3:
             if x.shape[1:] != self.image_shape:
                 raise InputError(f"images of shape {x.shape[1:]}, expected {self.image_shape}")
@@ -67,8 +70,8 @@ class Predictor:
             x = x.reshape(1, -1)
         if x.ndim != 2 or x.shape[1] != self.n_features:
             raise InputError(f"inputs of shape {x.shape}, expected (N, {self.n_features})"
-                             + (f" or (N, {self.image_shape[0]}, {self.image_shape[1]}) images"
-                                if self.image_shape else ""))
+                             + (f" or (N, {self.image_shape[0]}, {self.image_shape[1]}) images or "
+                                f"(N, {', '.join(map(str, self.input_shape))})" if self.image_shape else ""))
         if not np.isfinite(x).all():
             raise InputError(f"inputs hold NaN or infinity (row {int(np.argwhere(~np.isfinite(x))[0, 0])})")
         return ((x - self._center) / self._scale).astype(self.dtype)
@@ -116,18 +119,14 @@ def load(run_dir: str | os.PathLike, checkpoint: str = "best") -> Predictor:
         if path.with_name(f"{other}.npz").is_file():
             hint = f"; checkpoints/{other}.npz exists: use checkpoint={other!r}"
         raise RecipeError(f"{path}: no such checkpoint{hint}")
+    recipe = validate(recipe, str(run_dir / "recipe.json"))
     info_file = run_dir / PREPROCESSING
     if info_file.is_file():
         info = json.loads(info_file.read_text())
     else:  # a run written before preprocessing.json existed: ask its dataset, once
-        from .build import load_dataset
-        from .recipe import validate
-
-        info = describe(load_dataset(validate(recipe, str(run_dir / "recipe.json"))))
-    m = recipe.get("model", {})
-    dtype = np.dtype(recipe.get("dtype", "float32"))
-    model = build_mlp(info["n_features"], info["n_outputs"], m.get("hidden", [256, 128]), m.get("activation", "relu"),
-                      dtype=dtype, activation_params=m.get("activation_params"), norm=m.get("norm"))
+        info = describe(load_dataset(recipe, str(run_dir / "recipe.json")))
+    dtype = np.dtype(recipe["dtype"])
+    model = build_model(recipe, info, str(run_dir / "recipe.json"))
     try:
         _, arrays = ckpt.read(path)
     except ckpt.CheckpointError as e:
@@ -139,5 +138,5 @@ def load(run_dir: str | os.PathLike, checkpoint: str = "best") -> Predictor:
     try:
         model.load_state_dict(weights)
     except ValueError as e:
-        raise RecipeError(f"{path}: does not fit the run's recipe ({e})") from None
+        raise RecipeError(f"{path}: does not fit the network the run's recipe builds ({e})") from None
     return Predictor(model, info, dtype, recipe)

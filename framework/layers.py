@@ -1,8 +1,11 @@
-"""Layers: each computes its forward pass and the gradients of its parameters; nothing else.
+"""Layers: the interface every layer plugin implements, the `Sequential` container, and building layers from
+recipe specs. The layers themselves (dense, activations, batch norm, ...) are plugins (`framework.layers`).
 
-A layer's `backward(grad)` receives dL/d(output) and returns dL/d(input). Gradients of parameters are
-written into `Param.grad` in place, so optimizers and regularizers see one uniform list of `Param`s.
-The equations are in docs/math.md.
+A layer is constructed from its recipe parameters only; `build(input_shape, rng, dtype)` then makes its
+parameters for the per-example shape it receives and returns its output shape, so recipes never state input
+sizes. `backward(grad)` receives dL/d(output) and returns dL/d(input); gradients of parameters are written into
+`Param.grad` in place, so optimizers and regularizers see one uniform list of `Param`s. The equations are in
+docs/math.md.
 """
 from __future__ import annotations
 
@@ -68,85 +71,6 @@ def flat_buffers(params: list[Param]) -> tuple[np.ndarray, np.ndarray] | None:
     return buffers[0], buffers[1]
 
 
-class Layer:
-    """Base class. `params` lists the layer's `Param`s; `training` switches train/eval behaviour."""
-
-    params: Sequence[Param] = ()
-    buffers: Mapping[str, np.ndarray] = MappingProxyType({})  # saved, not trained (e.g. running statistics)
-    training: bool = True
-    is_activation: bool = False
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
-        """Return dL/dx from dL/dy (may reuse `grad`'s memory); None if not `need_input_grad`."""
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        return type(self).__name__ + "()"
-
-
-class Dense(Layer):
-    """y = x W + b. He initialisation for ReLU-family activations, Glorot (Xavier) otherwise."""
-
-    def __init__(self, n_in: int, n_out: int, init: str = "glorot", rng=None, dtype=np.float32, name: str = "dense"):
-        rng = np.random.default_rng() if rng is None else rng
-        if init == "he":
-            scale = np.sqrt(2.0 / n_in)
-        elif init == "glorot":
-            scale = np.sqrt(2.0 / (n_in + n_out))
-        else:
-            raise ValueError(f"Dense init: expected 'he' or 'glorot', got {init!r}")
-        self.W = Param(f"{name}.W", (rng.standard_normal((n_in, n_out)) * scale).astype(dtype), decay=True)
-        self.b = Param(f"{name}.b", np.zeros(n_out, dtype=dtype), decay=False)
-        self.params = [self.W, self.b]
-        self.x = None
-
-    def forward(self, x):
-        self.x = x
-        out = x @ self.W.value
-        out += self.b.value
-        return out
-
-    def backward(self, grad, need_input_grad=True):
-        np.matmul(self.x.T, grad, out=self.W.grad)
-        np.sum(grad, axis=0, out=self.b.grad)
-        return grad @ self.W.value.T if need_input_grad else None
-
-    def __repr__(self):
-        return f"Dense({self.W.value.shape[0]}, {self.W.value.shape[1]})"
-
-
-class ReLU(Layer):
-    is_activation = True
-
-    def forward(self, x):
-        if self.training:
-            self.mask = x > 0
-        return np.maximum(x, 0)
-
-    def backward(self, grad, need_input_grad=True):
-        return np.multiply(grad, self.mask, out=grad)
-
-
-class LeakyReLU(Layer):
-    is_activation = True
-
-    def __init__(self, alpha: float = 0.01):
-        self.alpha = alpha
-
-    def forward(self, x):
-        self.slope = np.where(x > 0, 1.0, self.alpha).astype(x.dtype)
-        return x * self.slope
-
-    def backward(self, grad, need_input_grad=True):
-        return np.multiply(grad, self.slope, out=grad)
-
-    def __repr__(self):
-        return f"LeakyReLU({self.alpha})"
-
-
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic function, accurate to a few ulps in both tails: with e = exp(-|x|) (never overflows),
     1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, so tiny values keep their relative precision."""
@@ -155,93 +79,274 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return np.divide(np.where(x >= 0, 1.0, e), d, out=d)
 
 
-class Sigmoid(Layer):
-    is_activation = True
+class Layer:
+    """Base class of every layer plugin. Override `build` (to make parameters), `forward`, `backward` and
+    `to_onnx`; a layer without parameters that keeps the shape needs only the last three.
 
-    def forward(self, x):
-        self.y = sigmoid(x)
-        return self.y
+    Class attributes a layer may set: `prefix` (its name in a model: "dense" gives dense0, dense1, ...),
+    `is_activation` (an elementwise non-linearity, after which the dropout regularizer inserts dropout),
+    `init_hint` ("he" or "glorot": the initialisation a weight layer before this activation should use),
+    `uses_rng` (draws random numbers in training: the Trainer sets `rng` to its generator, so runs repeat),
+    `min_batch` (the smallest training batch it accepts).
+    """
 
-    def backward(self, grad, need_input_grad=True):
-        return grad * self.y * (1.0 - self.y)
+    params: Sequence[Param] = ()
+    buffers: Mapping[str, np.ndarray] = MappingProxyType({})  # saved, not trained (e.g. running statistics)
+    training: bool = True
+    is_activation: bool = False
+    init_hint: str | None = None
+    uses_rng: bool = False
+    min_batch: int = 1
+    prefix: str | None = None
+    name: str = ""  # set by the enclosing container before build; parameters are named f"{name}.W"
+    input_shape: tuple[int, ...] | None = None
+    output_shape: tuple[int, ...] | None = None
 
+    def build(self, input_shape: tuple[int, ...], rng: np.random.Generator, dtype) -> tuple[int, ...]:
+        """Make the parameters for inputs of per-example shape `input_shape` (weights drawn from `rng`, in
+        `dtype`); return the per-example output shape. The default keeps the shape and makes nothing."""
+        return tuple(input_shape)
 
-class Tanh(Layer):
-    is_activation = True
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
-    def forward(self, x):
-        self.y = np.tanh(x)
-        return self.y
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """Return dL/dx from dL/dy (may reuse `grad`'s memory); None if not `need_input_grad`."""
+        raise NotImplementedError
 
-    def backward(self, grad, need_input_grad=True):
-        return grad * (1.0 - self.y * self.y)
+    def to_onnx(self, graph: OnnxGraph, x: str) -> str:
+        """Add the layer's inference-mode ONNX nodes after tensor `x`; return the output tensor's name."""
+        raise NotImplementedError(f"{type(self).__name__} has no ONNX export (define to_onnx)")
 
+    def children(self) -> list[Layer]:
+        """Layers this one contains (composites); params, buffers, modes, summary and export recurse."""
+        return []
 
-class Dropout(Layer):
-    """Inverted dropout: in training, zero each unit with probability `rate` and scale the rest by
-    1/(1-rate), so evaluation needs no rescaling. Draws from `rng` (the Trainer's, for reproducibility)."""
+    def train(self, mode: bool = True) -> Layer:
+        self.training = mode
+        for child in self.children():
+            child.train(mode)
+        return self
 
-    def __init__(self, rate: float, rng=None):
-        if not 0 <= rate < 1:
-            raise ValueError(f"dropout rate: expected a value in [0, 1), got {rate!r}")
-        self.rate, self.rng = rate, np.random.default_rng() if rng is None else rng
+    def eval(self) -> Layer:
+        return self.train(False)
 
-    def forward(self, x):
-        if not self.training or self.rate == 0:
-            return x
-        keep = self.rng.random(x.shape, dtype=np.float32 if x.dtype == np.float32 else np.float64) >= self.rate
-        self.mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.rate))
-        return x * self.mask
+    def walk(self):
+        """This layer and every layer inside it, depth first."""
+        yield self
+        for child in self.children():
+            yield from child.walk()
 
-    def backward(self, grad, need_input_grad=True):
-        if not self.training or self.rate == 0:
-            return grad
-        return np.multiply(grad, self.mask, out=grad)
-
-    def __repr__(self):
-        return f"Dropout({self.rate})"
-
-
-class BatchNorm(Layer):
-    """Batch normalisation (Ioffe & Szegedy 2015) over the batch axis: y = gamma * (x - mean) / sqrt(var + eps)
-    + beta. Training uses batch statistics and updates running ones; eval mode uses the running ones."""
-
-    def __init__(self, n: int, momentum: float = 0.1, eps: float = 1e-5, dtype=np.float32, name: str = "bn"):
-        self.gamma = Param(f"{name}.gamma", np.ones(n, dtype=dtype), decay=False)
-        self.beta = Param(f"{name}.beta", np.zeros(n, dtype=dtype), decay=False)
-        self.params = [self.gamma, self.beta]
-        self.running_mean, self.running_var = np.zeros(n, dtype=dtype), np.ones(n, dtype=dtype)
-        self.buffers = {f"{name}.running_mean": self.running_mean, f"{name}.running_var": self.running_var}
-        self.momentum, self.eps = momentum, eps
-
-    def forward(self, x):
-        if not self.training:
-            return (x - self.running_mean) * (self.gamma.value / np.sqrt(self.running_var + self.eps)) + self.beta.value
-        if len(x) < 2:
-            raise ValueError("BatchNorm: a training batch of one example has no batch statistics")
-        mean, var = x.mean(axis=0), x.var(axis=0)
-        self.inv_std = 1.0 / np.sqrt(var + self.eps)
-        self.xhat = (x - mean) * self.inv_std
-        m, n = self.momentum, len(x)
-        self.running_mean *= 1 - m
-        self.running_mean += m * mean
-        self.running_var *= 1 - m
-        self.running_var += m * var * (n / max(n - 1, 1))  # unbiased, as PyTorch
-        return self.xhat * self.gamma.value + self.beta.value
-
-    def backward(self, grad, need_input_grad=True):
-        np.sum(grad * self.xhat, axis=0, out=self.gamma.grad)
-        np.sum(grad, axis=0, out=self.beta.grad)
-        if not need_input_grad:
-            return None
-        dxhat = grad * self.gamma.value
-        n = len(grad)
-        return (self.inv_std / n) * (n * dxhat - dxhat.sum(axis=0) - self.xhat * (dxhat * self.xhat).sum(axis=0))
-
-    def __repr__(self):
-        return f"BatchNorm({len(self.gamma.value)})"
+    def __repr__(self) -> str:
+        return type(self).__name__ + "()"
 
 
-ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh}
-# Initialisation that keeps activations' variance steady for each activation (He et al. 2015; Glorot 2010).
-INIT_FOR = {"relu": "he", "leaky_relu": "he", "sigmoid": "glorot", "tanh": "glorot", "linear": "glorot"}
+def _prefix(layer: Layer) -> str:
+    return layer.prefix or type(layer).__name__.lower()
+
+
+class Sequential(Layer):
+    """Layers in order: a model, and a composite layer (the `sequential` layer plugin). Building names each
+    layer (dense0, dense1, bn0, ...; inside a named container, its name first) and passes every layer the
+    shape the previous one returns. A built model's `params` are laid out in one buffer of values and one of
+    gradients, so optimizers update them in a few passes (`flatten`)."""
+
+    prefix = "sequential"
+
+    def __init__(self, layers: list[Layer]):
+        self.layers = list(layers)
+
+    def children(self) -> list[Layer]:
+        return self.layers
+
+    @property
+    def params(self) -> list[Param]:
+        return [p for layer in self.layers for p in layer.params]
+
+    @property
+    def buffers(self) -> dict[str, np.ndarray]:
+        return {k: v for layer in self.layers for k, v in layer.buffers.items()}
+
+    def build(self, input_shape, rng=None, dtype=np.float32):
+        """Build every layer in order; at the top level (no name) also flatten the parameters into buffers."""
+        rng = np.random.default_rng() if rng is None else rng
+        shape, seen = tuple(int(d) for d in input_shape), {}
+        self.input_shape = shape
+        for i, layer in enumerate(self.layers):
+            p = _prefix(layer)
+            seen[p] = seen.get(p, -1) + 1
+            layer.name = f"{self.name}.{p}{seen[p]}" if self.name else f"{p}{seen[p]}"
+            if getattr(layer, "init", None) == "auto":
+                layer.init = self.init_after(i)
+            layer.input_shape = shape
+            shape = tuple(int(d) for d in layer.build(shape, rng, np.dtype(dtype)))
+            layer.output_shape = shape
+        self.output_shape = shape
+        if not self.name:
+            flatten(self.params)
+        return shape
+
+    def init_after(self, i: int) -> str:
+        """The initialisation for weight layer i: the `init_hint` of the first activation after it ("he" for
+        the ReLU family, "glorot" otherwise), looking past layers that have none (batch norm, dropout, pooling);
+        another weight layer, a composite or the end of the model means "glorot" (a linear output)."""
+        for layer in self.layers[i + 1:]:
+            if layer.init_hint:
+                return layer.init_hint
+            if hasattr(layer, "init") or layer.children():
+                break
+        return "glorot"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if x.shape[1:] != self.input_shape:  # flat rows for an image model: a view, no copy
+            x = x.reshape(len(x), *self.input_shape)
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """Backpropagate dL/d(output); fills each `Param.grad`. The first layer's dL/d(input) is computed only
+        if `need_input_grad` (a model never needs it)."""
+        last = len(self.layers) - 1
+        for i in range(last, -1, -1):
+            grad = self.layers[i].backward(grad, need_input_grad=i > 0 or need_input_grad)
+        return grad
+
+    def to_onnx(self, graph, x):
+        for layer in self.layers:
+            x = layer.to_onnx(graph, x)
+        return x
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Parameters and buffers by name (the arrays themselves, not copies)."""
+        return {**{p.name: p.value for p in self.params}, **self.buffers}
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        """Copy values in place (optimizers keep pointing at the same arrays). Every array must be there with its
+        shape, and nothing else: a checkpoint of another network is refused, naming the array."""
+        own = self.state_dict()
+        for name, arr in own.items():
+            if name not in state:
+                raise ValueError(f"model state {name}: missing (expected shape {arr.shape})")
+            if np.shape(state[name]) != arr.shape:
+                raise ValueError(f"model state {name}: expected shape {arr.shape}, got {np.shape(state[name])}")
+        extra = [k for k in state if k not in own]
+        if extra:
+            raise ValueError(f"model state {extra[0]}: not an array of this model (shape {np.shape(state[extra[0]])})")
+        for name, arr in own.items():
+            arr[...] = state[name]
+
+    def summary(self) -> str:
+        """A table of the layers, their output shapes and parameter counts, as Keras' model.summary()."""
+        rows, total = [], 0
+
+        def add(layer, depth):
+            nonlocal total
+            count = sum(p.value.size for p in layer.params)
+            if not layer.children():
+                total += count
+            shape = "(None, " + ", ".join(map(str, layer.output_shape)) + ")"
+            rows.append(("  " * depth + f"{layer.name.rsplit('.', 1)[-1]} ({type(layer).__name__})", shape,
+                         f"{count:,}"))
+            for child in layer.children():
+                add(child, depth + 1)
+
+        for layer in self.layers:
+            add(layer, 0)
+        buffers = sum(a.size for a in self.buffers.values())
+        dtype = self.params[0].value.dtype if self.params else np.dtype(np.float32)
+        w = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("Layer (type)", "Output shape", "Param #"))]
+        line = "─" * (sum(w) + 4)
+        out = [line, f"{'Layer (type)':<{w[0]}}  {'Output shape':<{w[1]}}  {'Param #':>{w[2]}}", line]
+        out += [f"{a:<{w[0]}}  {b:<{w[1]}}  {c:>{w[2]}}" for a, b, c in rows]
+        size = (total + buffers) * dtype.itemsize
+        out += [line, f"Total params: {total:,} ({dtype}, {size / 2 ** 20:.2f} MiB with {buffers:,} buffer values)",
+                "Input: (None, " + ", ".join(map(str, self.input_shape)) + ")"]
+        return "\n".join(out)
+
+    def __repr__(self) -> str:
+        return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"
+
+
+class ModelError(ValueError):
+    """A bad model or layer argument; `key` names it relative to the recipe's `model` (e.g. layers[2].units)."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"{key}: {message}")
+        self.key, self.message = key, message
+
+
+def make_layer(spec, key: str, outputs: int | None = None) -> Layer:
+    """A layer from its recipe spec: a name ("relu") or {"name": "dense", "units": 128, ...}, looked up in the
+    `framework.layers` plugins and type-checked against the class's signature. The value "outputs" stands for
+    the dataset's output width; a parameter named `layers` holds child specs, built first. Errors are
+    `ModelError`s whose key is `key` or `key.param`."""
+    from . import registry
+
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise ModelError(key, f"expected a layer name or a dict with a 'name', got {spec!r}")
+    params = {k: (outputs if v == "outputs" and outputs is not None else v) for k, v in spec.items() if k != "name"}
+    if isinstance(params.get("layers"), (list, tuple)):
+        params["layers"] = [make_layer(s, f"{key}.layers[{i}]", outputs) for i, s in enumerate(params["layers"])]
+    try:
+        cls = registry.get("layers", spec["name"])
+        registry.check_params(cls, {k: v for k, v in params.items() if k != "layers"}, f"layer {spec['name']!r}")
+        layer = cls(**params)
+    except registry.PluginError as e:
+        raise ModelError(key, str(e)) from None
+    except registry.ParamError as e:
+        raise ModelError(f"{key}.{e.param}", e.message) from None
+    except registry.UnknownParam as e:
+        raise ModelError(f"{key}.{e.param}", str(e)) from None
+    except (TypeError, ValueError) as e:
+        if isinstance(e, ModelError):
+            raise
+        param, sep, rest = str(e).partition(": ")
+        if sep and param in params:
+            raise ModelError(f"{key}.{param}", rest) from None
+        raise ModelError(key, str(e)) from None
+    if not isinstance(layer, Layer):
+        raise ModelError(key, f"layers plugin {spec['name']!r} made a {type(layer).__name__}, expected a "
+                              f"framework.Layer")
+    return layer
+
+
+def make_layers(specs, key: str = "layers", outputs: int | None = None) -> list[Layer]:
+    """Layers from a list of specs (`make_layer`), keys named `key[i]`."""
+    if not isinstance(specs, (list, tuple)) or not specs:
+        raise ModelError(key, f"expected a non-empty list of layer specs, got {specs!r}")
+    return [s if isinstance(s, Layer) else make_layer(s, f"{key}[{i}]", outputs) for i, s in enumerate(specs)]
+
+
+class OnnxGraph:
+    """What `Layer.to_onnx` adds nodes to: `node(op, inputs, **attributes)` returns the new tensor's name,
+    `const(value, hint)` stores an initializer (float32 unless the array says otherwise) and returns its name."""
+
+    def __init__(self):
+        self.nodes, self.initializers, self._names = [], [], set()
+
+    def unique(self, hint: str) -> str:
+        name, i = hint, 0
+        while name in self._names:
+            i += 1
+            name = f"{hint}_{i}"
+        self._names.add(name)
+        return name
+
+    def node(self, op: str, inputs: list[str], **attrs) -> str:
+        from onnx import helper
+
+        out = self.unique(f"{op.lower()}{len(self.nodes)}")
+        self.nodes.append(helper.make_node(op, inputs, [out], **attrs))
+        return out
+
+    def const(self, value, hint: str = "const") -> str:
+        from onnx import numpy_helper
+
+        a = np.asarray(value)
+        a = a.astype(np.float32) if a.dtype.kind == "f" or a.dtype == object else a
+        name = self.unique(hint)
+        self.initializers.append(numpy_helper.from_array(a, name))
+        return name

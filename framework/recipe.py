@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
 PLUGIN_KEYS = {"dataset": "datasets", "optimizer": "optimizers", "scheduler": "schedulers"}
 PLUGIN_LIST_KEYS = {"regularizers": "regularizers", "augmentations": "augmentations",
                     "callbacks": "callbacks", "loggers": "loggers"}
+# The model without a "name" is the mlp plugin; its keys, checked here as they always were.
 MODEL_KEYS = {"hidden": list, "activation": str, "activation_params": dict, "norm": (str, type(None))}
 LOSSES = ("auto", *_LOSS_CLASSES)  # "auto": the loss of the dataset's task
 
@@ -131,7 +132,8 @@ def set_path(recipe: dict, key: str, value: Any, where: str = "<recipe>") -> Non
     for i, part in enumerate(parts[:-1]):
         here = ".".join(parts[: i + 1])
         child = _child(node, part, where, here)
-        if isinstance(child, str) and (parts[0] in PLUGIN_KEYS or parts[0] in PLUGIN_LIST_KEYS):
+        if isinstance(child, str) and (parts[0] in PLUGIN_KEYS or parts[0] in PLUGIN_LIST_KEYS
+                                       or (parts[0] == "model" and isinstance(node, list))):  # a layer by name
             child = {"name": child}  # a bare plugin name becomes a spec that can take parameters
             _assign(node, part, child, where, here)
         if not isinstance(child, (dict, list)):
@@ -204,12 +206,18 @@ def validate(recipe: dict, where: str = "<recipe>") -> dict:
         raise RecipeError(f"{where}: key 'dtype': expected 'float32' or 'float64', got {r['dtype']!r}")
     if r["loss"] not in LOSSES:
         raise RecipeError(f"{where}: key 'loss': expected one of {', '.join(LOSSES)}, got {r['loss']!r}")
-    model = r["model"]
+    model = r["model"] = {"name": r["model"]} if isinstance(r["model"], str) else r["model"]
     if not isinstance(model, dict):
-        raise RecipeError(f"{where}: key 'model': expected a dict with 'hidden' and 'activation', got {model!r}")
-    for k, v in model.items():
+        raise RecipeError(f"{where}: key 'model': expected a dict (the mlp's parameters, or a model plugin spec with "
+                          f"a 'name'), got {model!r}")
+    if "name" in model:  # a model plugin: its parameters are checked against its signature when it is built
+        if not isinstance(model["name"], str):
+            raise RecipeError(f"{where}: key 'model.name': expected a model plugin's name, got {model['name']!r}")
+        return _plugin_specs(r, where)
+    for k, v in model.items():  # no name: the mlp, written as every recipe before model plugins wrote it
         if k not in MODEL_KEYS:
-            raise RecipeError(f"{where}: key 'model.{k}' is unknown; expected: {', '.join(MODEL_KEYS)}")
+            raise RecipeError(f"{where}: key 'model.{k}' is unknown; expected: {', '.join(MODEL_KEYS)} (or a 'name' "
+                              f"to use another model plugin)")
         if not isinstance(v, MODEL_KEYS[k]):
             expected = "str or None" if k == "norm" else MODEL_KEYS[k].__name__
             raise RecipeError(f"{where}: key 'model.{k}': expected {expected}, got {v!r}")
@@ -217,6 +225,10 @@ def validate(recipe: dict, where: str = "<recipe>") -> dict:
     model.setdefault("activation", DEFAULTS["model"]["activation"])
     if not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden):
         raise RecipeError(f"{where}: key 'model.hidden': expected a list of positive integers, got {hidden!r}")
+    return _plugin_specs(r, where)
+
+
+def _plugin_specs(r: dict, where: str) -> dict:
     for key in PLUGIN_KEYS:
         if r[key] is not None:
             r[key] = spec(r[key], where, key)

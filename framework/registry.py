@@ -13,7 +13,8 @@ import os
 import warnings
 from dataclasses import dataclass
 
-GROUPS = ("optimizers", "schedulers", "regularizers", "augmentations", "datasets", "loggers", "callbacks")
+GROUPS = ("layers", "models", "optimizers", "schedulers", "regularizers", "augmentations", "datasets", "loggers",
+          "callbacks")
 PREFIX = "framework."
 
 
@@ -140,6 +141,14 @@ class ParamError(TypeError):
         self.param, self.message = param, message
 
 
+class UnknownParam(TypeError):
+    """A parameter the plugin does not take; `param` names it."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param = param
+
+
 _TYPES = {"float": (int, float), "int": (int,), "bool": (bool,), "str": (str,), "None": (type(None),),
           "list": (list, tuple), "tuple": (list, tuple), "dict": (dict,)}
 
@@ -202,7 +211,8 @@ def check_params(obj, params: dict, where: str, skip: int = 0) -> None:
     if unknown:
         close = difflib.get_close_matches(unknown[0], named, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise TypeError(f"{where}: unknown parameter {unknown[0]!r}{hint}; accepted: {', '.join(named) or 'none'}")
+        raise UnknownParam(unknown[0], f"{where}: unknown parameter {unknown[0]!r}{hint}; accepted: "
+                                       f"{', '.join(named) or 'none'}")
     missing = [n for n, p in named.items() if p.default is p.empty and n not in params]
     if missing:
         raise TypeError(f"{where}: missing required parameter {missing[0]!r}")

@@ -178,7 +178,7 @@ def main(argv=None) -> int:
                 f.unlink()
             cli.remove_dirs([*created, run_dir])
             raise
-        print(trainer.model.summary(trainer.data.n_features))
+        print(trainer.model.summary())
         print(f"run directory: {run_dir}")
     try:
         trainer.fit()

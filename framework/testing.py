@@ -15,9 +15,9 @@ import numpy as np
 from .augment import Warp
 from .callbacks import Callback, State
 from .data import Dataset
-from .layers import Param, flatten
+from .layers import OnnxGraph, Param, Sequential, flatten
 from .losses import SoftmaxCrossEntropy
-from .model import build_mlp
+from .build import build_mlp
 from .optim import Optimizer
 from .trainer import Trainer
 
@@ -68,6 +68,122 @@ def _storable(state: dict[str, Any], what: str) -> None:
 
 def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
     return {k: (np.array(v) if isinstance(v, np.ndarray) else json.loads(json.dumps(v))) for k, v in state.items()}
+
+
+def _onnx_outputs(model: Sequential, x: np.ndarray) -> np.ndarray | None:
+    """The model's ONNX graph run in onnxruntime on x (float32), or None where onnx or onnxruntime is missing."""
+    try:
+        import onnxruntime as ort
+        from onnx import TensorProto, helper
+    except ImportError:
+        return None
+    g = OnnxGraph()
+    out = model.to_onnx(g, "input")
+    g.nodes.append(helper.make_node("Identity", [out], ["output"]))
+    graph = helper.make_graph(g.nodes, "check", [helper.make_tensor_value_info("input", TensorProto.FLOAT, x.shape)],
+                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)], g.initializers)
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    proto.ir_version = 8
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {"input": x.astype(np.float32)})[0]
+
+
+def _model_checks(name: str, make: Callable[[], Sequential], input_shape: tuple, n: int = 4) -> None:
+    """What check_layer and check_model share; `make()` gives an unbuilt model."""
+    r = np.random.default_rng(0)
+    input_shape = tuple(input_shape)
+
+    def built(dtype, seed=0):
+        model = make()
+        model.build(input_shape, np.random.default_rng(seed), dtype)
+        for p in model.params:  # away from the initial values (zero biases, unit scales) so every term counts
+            p.value += (0.1 * np.random.default_rng(seed + 10).standard_normal(p.value.shape)).astype(dtype)
+        return model
+
+    def run(model, x):
+        for layer in model.walk():  # the same dropout mask on every call
+            if layer.uses_rng:
+                layer.rng = np.random.default_rng(7)
+        return model.forward(x)
+
+    model = built(np.float64)
+    names = list(model.state_dict())
+    assert len(set(names)) == len(names), f"{name}: parameter and buffer names repeat: {names}"
+    x = r.standard_normal((n, *input_shape))
+    x[np.abs(x) < 1e-3] = 0.5  # away from kinks at zero
+    for mode in (True, False):
+        model.train(mode)
+        what = f"{name} ({'train' if mode else 'eval'} mode)"
+        before = x.copy()
+        y = run(model, x)
+        assert np.array_equal(x, before), f"{what}: forward() modified its input"
+        assert y.shape == (n, *model.output_shape), \
+            f"{what}: forward gave {y.shape[1:]} per example, its output_shape says {model.output_shape}"
+        weights = r.standard_normal(y.shape)
+        loss = lambda: float(np.sum(run(model, x) * weights))
+        run(model, x)
+        for p in model.params:
+            p.grad[...] = 0.0
+        dx = model.backward(weights.copy(), need_input_grad=True)
+        grads = {p.name: p.grad.copy() for p in model.params}
+        assert dx is not None and dx.shape == x.shape, f"{what}: backward returned {getattr(dx, 'shape', dx)}"
+        assert np.allclose(dx, numerical_grad(loss, x), rtol=1e-5, atol=1e-7), \
+            f"{what}: the input gradient does not match finite differences"
+        for p in model.params:
+            assert np.allclose(grads[p.name], numerical_grad(loss, p.value), rtol=1e-5, atol=1e-7), \
+                f"{what}: the gradient of {p.name} does not match finite differences"
+        run(model, x)
+        model.backward(weights.copy(), need_input_grad=False)
+        assert all(np.allclose(grads[p.name], p.grad, rtol=1e-12, atol=1e-12) for p in model.params), \
+            f"{what}: parameter gradients differ when the input gradient is not needed"
+
+    f32 = built(np.float32)
+    x32 = x.astype(np.float32)
+    y32 = run(f32, x32)
+    dx32 = f32.backward(np.ones_like(y32), need_input_grad=True)
+    assert y32.dtype == np.float32 and dx32.dtype == np.float32, \
+        f"{name}: float32 in gave {y32.dtype} out and a {dx32.dtype} input gradient (keep the dtype)"
+    for p in f32.params:
+        assert p.value.dtype == np.float32 and p.grad.dtype == np.float32, f"{name}: {p.name} is not float32"
+
+    a, b = built(np.float64, seed=0), built(np.float64, seed=1)
+    run(a, x)  # training updates buffers (running statistics): they must travel too
+    b.load_state_dict({k: v.copy() for k, v in a.state_dict().items()})
+    a.eval(), b.eval()
+    assert np.array_equal(run(a, x), run(b, x)), f"{name}: after load_state_dict(state_dict()) the outputs differ"
+
+    f32.eval()
+    onnx_y = _onnx_outputs(f32, x32)
+    if onnx_y is not None:
+        expected = run(f32, x32)
+        assert onnx_y.shape == expected.shape and np.allclose(onnx_y, expected, rtol=1e-5, atol=1e-5), \
+            f"{name}: the ONNX export differs from forward() (max {np.abs(onnx_y - expected).max():.3g})"
+    assert isinstance(f32.summary(), str)
+
+
+def check_layer(cls, input_shape: tuple, **params) -> None:
+    """A layer (`framework.layers` plugin), built alone for per-example `input_shape`: in train and eval mode,
+    its input and parameter gradients match finite differences (float64); forward leaves its input alone and
+    agrees with `output_shape`; float32 stays float32; `state_dict` round trips (buffers too); and, where onnx
+    and onnxruntime are installed, its ONNX nodes compute what forward() does (float32, 1e-5)."""
+    _model_checks(getattr(cls, "__name__", repr(cls)), lambda: Sequential([cls(**params)]), input_shape)
+
+
+def check_model(builder, input_shape: tuple, n_outputs: int, **params) -> None:
+    """A model builder (`framework.models` plugin): returns a Sequential (or a list of layers) that builds for
+    `input_shape`, gives (N, n_outputs), and passes check_layer's checks as a whole."""
+    name = getattr(builder, "__name__", repr(builder))
+
+    def make():
+        model = builder(tuple(input_shape), n_outputs, **params)
+        model = Sequential(list(model)) if isinstance(model, (list, tuple)) else model
+        assert isinstance(model, Sequential), f"{name}: returned {type(model).__name__}, expected a Sequential"
+        return model
+
+    out = make()
+    out.build(tuple(input_shape), np.random.default_rng(0), np.float64)
+    assert out.output_shape == (n_outputs,), f"{name}: output shape {out.output_shape}, expected ({n_outputs},)"
+    _model_checks(name, make, input_shape)
 
 
 def check_optimizer(cls: Callable[..., Optimizer], **params) -> None:

@@ -10,9 +10,8 @@ import numpy as np
 from .augment import fuse_warps
 from .callbacks import Batch, CallbackList, State
 from .data import Dataset
-from .layers import BatchNorm
+from .layers import Sequential
 from .losses import Loss
-from .model import Sequential
 from .optim import Optimizer
 
 
@@ -48,9 +47,14 @@ class Trainer:
         self.run_dir, self.recipe, self.run_info = run_dir, recipe or {}, {}
         self.should_stop, self.check_finite = False, check_finite
         self.state = State()
-        if batch_size == 1 and any(isinstance(layer, BatchNorm) for layer in model.layers):
-            raise ValueError("batch_size 1 with batch normalisation: a batch of one example has no batch "
-                             "statistics; use batch_size >= 2")
+        needs = max(model.walk(), key=lambda layer: layer.min_batch)
+        if batch_size < needs.min_batch:
+            raise ValueError(f"batch_size {batch_size} with {type(needs).__name__} ({needs.name}): it needs batches of "
+                             f"at least {needs.min_batch} examples (a batch of one has no batch statistics); use "
+                             f"batch_size >= {needs.min_batch}")
+        for layer in model.walk():
+            if layer.uses_rng:  # dropout masks come from the training generator: runs repeat and resume exactly
+                layer.rng = self.rng
         self.add_callbacks(*callbacks)
 
     def add_callbacks(self, *callbacks) -> None:
@@ -60,7 +64,17 @@ class Trainer:
         new = {id(cb) for cb in callbacks}
         for cb in self.callbacks:
             if id(cb) in new and hasattr(cb, "setup"):
+                before = self.structure()
                 cb.setup(self)
+                if self.structure() != before:
+                    raise ValueError(f"{type(cb).__name__}.setup() changed the model's layers or parameters; a plugin "
+                                     f"that changes the network does it in transform_model(model), which every "
+                                     f"command that rebuilds the run replays (docs/plugins.md)")
+
+    def structure(self) -> list:
+        """The model's layers and parameters as they are now (what setup() may not change)."""
+        return [(id(layer), type(layer)) for layer in self.model.walk()] + \
+            [(p.name, p.value.shape, id(p)) for p in self.model.params]
 
     def batches(self) -> list[tuple[int, int]]:
         """(start, end) of each batch of an epoch. The last may be smaller; a last batch of a single example
@@ -152,7 +166,7 @@ class Trainer:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Model outputs (logits for classification) in eval mode, in chunks of `eval_batch_size`."""
-        was_training = any(layer.training for layer in self.model.layers)
+        was_training = self.model.training
         self.model.eval()
         try:
             return np.concatenate([self.model.forward(x[i:i + self.eval_batch_size])

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from framework import Callback, Dropout, Monitor, Order
+from framework import Callback, Monitor, Order
+
+from .layers import Dropout
 
 
 class _Penalty(Callback):
@@ -55,8 +57,9 @@ class L1(_Penalty):
 
 
 class DropoutRegularizer(Callback):
-    """Inserts inverted dropout after every hidden activation (rate `rate`), and optionally on the input
-    (`input_rate`); active in training only. Masks come from the Trainer's generator."""
+    """Inverted dropout after every hidden activation (rate `rate`), and optionally on the input (`input_rate`);
+    active in training only. It changes the network, so it does so in `transform_model`, which every command
+    that rebuilds a run replays; the dropout layers draw their masks from the Trainer's generator."""
 
     order = Order.REGULARIZE
 
@@ -66,15 +69,13 @@ class DropoutRegularizer(Callback):
                 raise ValueError(f"{name}: expected a value in [0, 1), got {r!r}")
         self.rate, self.input_rate = rate, input_rate
 
-    def setup(self, trainer):
-        layers = []
-        if self.input_rate:
-            layers.append(Dropout(self.input_rate, trainer.rng))
-        for layer in trainer.model.layers:
+    def transform_model(self, model):
+        layers = [Dropout(self.input_rate)] if self.input_rate else []
+        for layer in model.layers:
             layers.append(layer)
             if layer.is_activation:
-                layers.append(Dropout(self.rate, trainer.rng))
-        trainer.model.layers[:] = layers
+                layers.append(Dropout(self.rate))
+        model.layers[:] = layers
 
 
 class MaxNorm(Callback):

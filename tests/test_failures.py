@@ -78,7 +78,8 @@ def test_divergence_in_parameters_is_caught_at_the_end_of_the_epoch(tmp_path):
     ("callbacks=[{'name': 'checkpoint', 'monitor': 'val_acc'}]",
      "checkpoint: monitor 'val_acc' is not a metric of this run (did you mean 'val_accuracy'?); available: train_loss"),
     ("regularizers=[{'name': 'early_stopping', 'monitor': 'val_r2'}]", "early_stopping: monitor 'val_r2' is not"),
-    ("model.activation_params={'alpha': 0.1}", "key 'model.activation_params': ReLU: "),
+    ("model.activation_params={'alpha': 0.1}",
+         "key 'model.activation_params.alpha': layer 'relu': unknown parameter 'alpha'; accepted: none"),
 ])
 def test_recipe_mistakes_exit_2_before_any_run_directory(digits, capsys, tmp_path, setting, message):
     code, _out, err = run([digits, *DIGITS, "--set", setting], capsys, tmp_path)
@@ -318,7 +319,8 @@ def test_wine_with_a_fractional_warm_up_stays_at_or_below_the_base_rate(repo_roo
 def test_no_training_batch_of_one():
     from test_trainer import make_trainer
 
-    from framework import BatchNorm, Callback
+    from framework import Callback
+    from plugins.layers import BatchNorm
 
     sizes = []
 
@@ -326,12 +328,12 @@ def test_no_training_batch_of_one():
         def on_batch_begin(self, trainer, state):
             sizes.append(len(state.batch.y))
 
-    t = make_trainer([Sizes()], epochs=1, batch_size=33)  # 100 = 3 x 33 + 1
-    t.model.layers.insert(1, BatchNorm(8, dtype=np.float32))
+    t = make_trainer([Sizes()], epochs=1, batch_size=33, norm="batch")  # 100 = 3 x 33 + 1
     t.fit()
     assert sizes == [33, 33, 34] and t.steps_per_epoch == 3 == t.state.step
     assert make_trainer(batch_size=100).steps_per_epoch == 1 and make_trainer(batch_size=101).steps_per_epoch == 1
-    bn = BatchNorm(3)
+    bn = BatchNorm()
+    bn.build((3,), None, np.float32)
     with pytest.raises(ValueError, match="a training batch of one example has no batch statistics"):
         bn.forward(np.ones((1, 3), np.float32))
     bn.training = False
@@ -340,7 +342,8 @@ def test_no_training_batch_of_one():
 
 def test_batch_norm_with_batch_size_one_is_a_recipe_error(digits, capsys, tmp_path):
     code, _, err = run([digits, *DIGITS, "--set", "model.norm='batch'", "--set", "batch_size=1"], capsys, tmp_path)
-    assert code == 2 and "batch_size 1 with batch normalisation" in err and runs(tmp_path) == []
+    assert code == 2 and "batch_size 1 with BatchNorm (bn0): it needs batches of at least 2 examples" in err
+    assert runs(tmp_path) == []
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

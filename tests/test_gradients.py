@@ -3,21 +3,17 @@ import numpy as np
 import pytest
 from conftest import grad_close, numerical_grad
 
-from framework import (
-    BatchNorm,
-    BinaryCrossEntropy,
-    Dense,
-    Dropout,
-    LeakyReLU,
-    MeanSquaredError,
-    ReLU,
-    Sigmoid,
-    SoftmaxCrossEntropy,
-    Tanh,
-    build_mlp,
-)
+from framework import BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy, build_mlp
+from plugins.layers import GELU, BatchNorm, Dense, Dropout, LeakyReLU, ReLU, Sigmoid, SiLU, Softplus, Tanh
 
 rng = np.random.default_rng(0)
+
+
+def built(layer, input_shape, dtype=np.float64):
+    layer.name = "layer"
+    layer.input_shape = input_shape
+    layer.output_shape = layer.build(input_shape, rng, np.dtype(dtype))
+    return layer
 
 
 def check_layer(layer, x):
@@ -35,19 +31,20 @@ def check_layer(layer, x):
 
 
 def test_dense():
-    layer = Dense(5, 4, init="he", rng=rng, dtype=np.float64)
+    layer = built(Dense(4, init="he"), (5,))
     layer.b.value[:] = rng.standard_normal(4)
     check_layer(layer, rng.standard_normal((3, 5)))
 
 
 def test_dense_skips_input_grad_when_not_needed():
-    layer = Dense(5, 4, rng=rng, dtype=np.float64)
+    layer = built(Dense(4), (5,))
     layer.forward(rng.standard_normal((3, 5)))
     assert layer.backward(np.ones((3, 4)), need_input_grad=False) is None
     assert np.allclose(layer.b.grad, 3.0)
 
 
-@pytest.mark.parametrize("layer", [ReLU(), LeakyReLU(0.1), Sigmoid(), Tanh()], ids=repr)
+@pytest.mark.parametrize("layer", [ReLU(), LeakyReLU(0.1), Sigmoid(), Tanh(), GELU(), GELU("tanh"), SiLU(),
+                                   Softplus()], ids=repr)
 def test_activations(layer):
     x = rng.standard_normal((4, 6))
     x[np.abs(x) < 1e-3] = 0.5  # keep away from ReLU's kink
@@ -56,7 +53,7 @@ def test_activations(layer):
 
 def test_activations_do_not_modify_their_input():
     x = rng.standard_normal((4, 6))
-    for layer in (ReLU(), LeakyReLU(), Sigmoid(), Tanh()):
+    for layer in (ReLU(), LeakyReLU(), Sigmoid(), Tanh(), GELU(), SiLU(), Softplus()):
         before = x.copy()
         layer.forward(x)
         assert np.array_equal(x, before)
@@ -140,14 +137,14 @@ def test_dropout_keeps_expectation():
 
 
 def test_batchnorm():
-    layer = BatchNorm(4, dtype=np.float64)
+    layer = built(BatchNorm(), (4,))
     layer.gamma.value[:] = rng.standard_normal(4)
     layer.beta.value[:] = rng.standard_normal(4)
     check_layer(layer, rng.standard_normal((6, 4)) * 3 + 1)
 
 
 def test_batchnorm_statistics_and_eval_mode():
-    layer = BatchNorm(3, momentum=0.5, dtype=np.float64)
+    layer = built(BatchNorm(momentum=0.5), (3,))
     x = rng.standard_normal((50, 3)) * 2 + 5
     y = layer.forward(x)
     assert np.allclose(y.mean(axis=0), 0, atol=1e-10) and np.allclose(y.std(axis=0), 1, atol=1e-3)

@@ -121,6 +121,12 @@ def mnist_run(tmp_path_factory, repo_root):
     return logs / "mnist_adam" / "m"
 
 
+def onnx_input_dims(path):
+    import onnx
+
+    return onnx.load(str(path)).graph.input[0].type.tensor_type.shape.dim
+
+
 @pytest.mark.parametrize("name", ["mnist", "breast_cancer", "diabetes"])
 def test_onnx_export_matches_the_predictor(runs, mnist_run, tmp_path, name, capsys):
     ort = pytest.importorskip("onnxruntime")
@@ -132,7 +138,9 @@ def test_onnx_export_matches_the_predictor(runs, mnist_run, tmp_path, name, caps
     x_raw, _, _ = raw_test_split(run_dir)
     model = framework.load(run_dir)
     session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
-    got = session.run(None, {"input": x_raw.astype(np.float32)})[0]
+    assert [d.dim_value or d.dim_param for d in session.get_inputs()[0].shape and
+            onnx_input_dims(tmp_path / "m.onnx")] == ["N", *model.input_shape]  # (N, 1, 28, 28) for MNIST
+    got = session.run(None, {"input": x_raw.reshape(len(x_raw), *model.input_shape).astype(np.float32)})[0]
     expected = model.predict(x_raw)[:, None] if name == "diabetes" else model.predict_proba(x_raw)
     scale = np.abs(expected).max() if name == "diabetes" else 1.0  # regression values are in the hundreds
     assert got.shape == expected.shape and np.max(np.abs(got - expected)) <= 1e-5 * scale

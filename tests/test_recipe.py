@@ -88,7 +88,8 @@ def test_missing_file(tmp_path):
     ("optimizer.lrr=0.1", r"r\.py: key 'optimizer': optimizer 'adam': unknown parameter 'lrr' \(did you mean 'lr'"),
     ("optimizer.lr=-0.1", r"key 'optimizer.lr': expected a positive number"),
     ("loggers=['tensorbord']", r"key 'loggers.tensorbord': unknown loggers plugin 'tensorbord'; did you mean 'tensor"),
-    ("model.activation='swish'", r"key 'model.activation': expected one of"),
+    ("model.activation='relux'", r"key 'model.activation': unknown layers plugin 'relux'; did you mean 'relu'"),
+        ("model.activation='flatten'", r"key 'model.activation': layer 'flatten' is not an activation"),
     ("dataset.limit=0", r"key 'dataset.limit'"),
 ])
 def test_bad_plugins_name_file_and_key(tmp_path, override, match):

@@ -6,7 +6,8 @@ import pytest
 from conftest import grad_close, numerical_grad
 from test_trainer import make_trainer
 
-from framework import Dropout, SoftmaxCrossEntropy, State, build_mlp, registry
+from framework import SoftmaxCrossEntropy, State, build_mlp, registry
+from plugins.layers import Dropout
 
 
 def penalised_grad_check(name, **kw):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from framework import EVENTS, Callback, Dataset, SoftmaxCrossEntropy, Trainer, build_mlp, registry
+from framework import EVENTS, Callback, Dataset, SoftmaxCrossEntropy, Trainer, build_mlp, build_model, registry
 
 
 def tiny_data(n=100, seed=0):
@@ -13,9 +13,13 @@ def tiny_data(n=100, seed=0):
     return Dataset("tiny", x[:n], y[:n], x[n:n + 20], y[n:n + 20], x[n + 20:], y[n + 20:], n_classes=2)
 
 
-def make_trainer(callbacks=(), epochs=3, seed=0, dtype=np.float32, batch_size=32):
+def make_trainer(callbacks=(), epochs=3, seed=0, dtype=np.float32, batch_size=32, norm=None):
+    """A 4-8-2 ReLU network on tiny_data; callbacks that change the network (transform_model) do so first."""
     data = tiny_data()
-    model = build_mlp(4, 2, [8], rng=np.random.default_rng(seed), dtype=dtype)
+    recipe = {"model": {"hidden": [8], "activation": "relu", "norm": norm}, "dtype": np.dtype(dtype).name,
+              "regularizers": [], "callbacks": []}
+    model = build_model(recipe, {"input_shape": [4], "n_outputs": 2}, rng=np.random.default_rng(seed),
+                        plugins=callbacks)
     opt = registry.get("optimizers", "sgd")(model.params, lr=0.1)
     return Trainer(model, SoftmaxCrossEntropy(), opt, data, callbacks=callbacks, epochs=epochs,
                    batch_size=batch_size, seed=seed, dtype=dtype)

@@ -91,7 +91,7 @@ class TensorBoardLogger(Callback):
         self.image_logged = trainer.data.image_shape is None
         if state.step == 0:  # not again on resume
             root.add_text("recipe", "```\n" + json.dumps(trainer.recipe, indent=2) + "\n```", 0)
-            root.add_text("model", "```\n" + trainer.model.summary(trainer.data.n_features) + "\n```", 0)
+            root.add_text("model", "```\n" + trainer.model.summary() + "\n```", 0)
         info = dict(trainer.run_info, seed=trainer.recipe.get("seed"))
         self._session(session_start(hparams_of(trainer.recipe, info)))
 
