@@ -179,7 +179,10 @@ class Sequential(Layer):
             if getattr(layer, "init", None) == "auto":
                 layer.init = self.init_after(i)
             layer.input_shape = shape
-            shape = tuple(int(d) for d in layer.build(shape, rng, np.dtype(dtype)))
+            try:
+                shape = tuple(int(d) for d in layer.build(shape, rng, np.dtype(dtype)))
+            except (TypeError, ValueError) as e:  # the layer that cannot take the shape, and the shape
+                raise ValueError(f"layer {layer.name} ({type(layer).__name__}) given {shape}: {e}") from None
             layer.output_shape = shape
         self.output_shape = shape
         if not self.name:
@@ -292,7 +295,7 @@ def make_layer(spec, key: str, outputs: int | None = None) -> Layer:
         params["layers"] = [make_layer(s, f"{key}.layers[{i}]", outputs) for i, s in enumerate(params["layers"])]
     try:
         cls = registry.get("layers", spec["name"])
-        registry.check_params(cls, {k: v for k, v in params.items() if k != "layers"}, f"layer {spec['name']!r}")
+        registry.check_params(cls, params, f"layer {spec['name']!r}")
         layer = cls(**params)
     except registry.PluginError as e:
         raise ModelError(key, str(e)) from None

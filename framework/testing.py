@@ -15,9 +15,9 @@ import numpy as np
 from .augment import Warp
 from .callbacks import Callback, State
 from .data import Dataset
-from .layers import OnnxGraph, Param, Sequential, flatten
+from .layers import OnnxGraph, Param, Sequential, flatten, make_layers
 from .losses import SoftmaxCrossEntropy
-from .build import build_mlp
+from .build import build_mlp, build_model
 from .optim import Optimizer
 from .trainer import Trainer
 
@@ -166,7 +166,11 @@ def check_layer(cls, input_shape: tuple, **params) -> None:
     its input and parameter gradients match finite differences (float64); forward leaves its input alone and
     agrees with `output_shape`; float32 stays float32; `state_dict` round trips (buffers too); and, where onnx
     and onnxruntime are installed, its ONNX nodes compute what forward() does (float32, 1e-5)."""
-    _model_checks(getattr(cls, "__name__", repr(cls)), lambda: Sequential([cls(**params)]), input_shape)
+    def make():  # child layers (a `layers` parameter, as specs) are made anew for every model built
+        kw = {k: (make_layers(v) if k == "layers" else v) for k, v in params.items()}
+        return Sequential([cls(**kw)])
+
+    _model_checks(getattr(cls, "__name__", repr(cls)), make, input_shape)
 
 
 def check_model(builder, input_shape: tuple, n_outputs: int, **params) -> None:
@@ -362,10 +366,12 @@ def check_regularizer(cls, **params) -> None:
     to Param.grad (finite differences, float64); its state is storable."""
     name = getattr(cls, "__name__", repr(cls))
     x, y, model = _problem(np.float64, seed=2)
+    reg = cls(**params)
+    if hasattr(reg, "transform_model"):  # it changes the network: build the network with it, as build_model does
+        model = _mlp(5, 2, [8], "tanh", np.float64, seed=2, plugins=[reg])
     for p in model.params:
         p.value[...] = np.random.default_rng(3).standard_normal(p.value.shape)
         p.value[np.abs(p.value) < 0.05] = 0.25  # away from kinks at zero
-    reg = cls(**params)
     data = Dataset("check", x, y, x[:16], y[:16], x[:16], y[:16], n_classes=2)
     trainer = Trainer(model, SoftmaxCrossEntropy(), _SGD(model.params, lr=0.1), data, callbacks=[reg],
                       dtype=np.float64)  # calls reg.setup(trainer)
@@ -444,8 +450,16 @@ class _SGD(Optimizer):
             p.value -= self.lr * p.grad
 
 
+def _mlp(n_in, n_out, hidden, activation="relu", dtype=np.float32, seed=0, plugins=()):
+    """The mlp plugin's network, changed by any of `plugins` that have transform_model (as build_model does)."""
+    recipe = {"model": {"hidden": hidden, "activation": activation}, "dtype": np.dtype(dtype).name,
+              "regularizers": [], "callbacks": []}
+    return build_model(recipe, {"input_shape": [n_in], "n_outputs": n_out}, "check", np.random.default_rng(seed),
+                       plugins=list(plugins))
+
+
 def _fit(callbacks, data: Dataset, epochs: int, run_dir: str | None = None) -> Trainer:
-    model = build_mlp(data.n_features, data.n_outputs, [8], rng=np.random.default_rng(0))
+    model = _mlp(data.n_features, data.n_outputs, [8], plugins=callbacks)
     trainer = Trainer(model, SoftmaxCrossEntropy(), _SGD(model.params, lr=0.1), data, callbacks=callbacks,
                       epochs=epochs, batch_size=16, seed=0, run_dir=run_dir, recipe={"dataset": data.name})
     trainer.fit()

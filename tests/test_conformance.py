@@ -126,3 +126,100 @@ def test_checks_catch_broken_plugins():
 
     with pytest.raises(AssertionError, match="does not match the penalty"):
         testing.check_regularizer(WrongGrad)
+
+
+LAYERS = {  # each built-in layer: (input shape, parameters) cases; images where the layer takes them
+    "dense": [((5,), {"units": 3}), ((5,), {"units": 3, "bias": False, "init": "he"})],
+    "relu": [((6,), {}), ((2, 3, 3), {})],
+    "leaky_relu": [((6,), {"alpha": 0.1})],
+    "sigmoid": [((6,), {})],
+    "tanh": [((6,), {})],
+    "gelu": [((6,), {}), ((2, 3, 3), {"approximate": "tanh"})],
+    "silu": [((6,), {})],
+    "softplus": [((6,), {})],
+    "batch_norm": [((4,), {}), ((3, 4, 4), {"momentum": 0.3})],
+    "dropout": [((6,), {"rate": 0.3}), ((2, 3, 3), {"rate": 0.5})],
+    "flatten": [((2, 3, 4), {})],
+    "reshape": [((12,), {"shape": [3, 4]}), ((2, 2, 3), {"shape": [12]})],
+    "sequential": [((5,), {"layers": [{"name": "dense", "units": 4}, "tanh", {"name": "dense", "units": 3}]})],
+    "residual": [((5,), {"layers": [{"name": "dense", "units": 5}, "tanh", "batch_norm", {"name": "dense", "units": 5}]})],
+}
+
+
+def test_every_builtin_layer_has_conformance_cases():
+    assert set(LAYERS) == set(builtins("layers"))
+
+
+@pytest.mark.parametrize("name,shape,params", [(n, s, p) for n, cases in LAYERS.items() for s, p in cases],
+                         ids=lambda v: str(v) if not isinstance(v, dict) else "")
+def test_layers(name, shape, params):
+    testing.check_layer(registry.get("layers", name), shape, **params)
+
+
+@pytest.mark.parametrize("shape,params", [
+    ((5,), {"hidden": [4], "activation": "tanh"}),
+    ((5,), {"hidden": [4, 3], "activation": "gelu", "norm": "batch"}),
+    ((1, 3, 3), {"hidden": [4], "activation": "leaky_relu", "activation_params": {"alpha": 0.2}}),
+    ((5,), {"hidden": [], "activation": "relu"}),
+])
+def test_mlp_model(shape, params):
+    testing.check_model(registry.get("models", "mlp"), shape, 3, **params)
+
+
+def test_sequential_model():
+    layers = [{"name": "dense", "units": 6}, "silu", {"name": "residual", "layers": [{"name": "dense", "units": 6},
+                                                                                     "tanh"]},
+              {"name": "dropout", "rate": 0.2}, {"name": "dense", "units": "outputs"}]
+    testing.check_model(registry.get("models", "sequential"), (2, 2, 2), 3, layers=["flatten", *layers])
+
+
+def test_check_layer_catches_broken_layers():
+    import numpy as np
+
+    from framework import Layer, Param
+    from plugins.layers import Dense, Tanh
+
+    class WrongGrad(Tanh):
+        def backward(self, grad, need_input_grad=True):
+            return grad * (1.0 - self.y)  # forgot a factor y
+
+    class WrongParamGrad(Dense):
+        def backward(self, grad, need_input_grad=True):
+            out = super().backward(grad, need_input_grad)
+            self.b.grad *= 2.0
+            return out
+
+    class Widening(Tanh):
+        def forward(self, x):
+            return super().forward(x).astype(np.float64)
+
+    class LyingShape(Tanh):
+        def build(self, input_shape, rng, dtype):
+            return (input_shape[0] + 1,)
+
+    class Forgetful(Layer):  # a scale it does not report among its params: not saved, not restored
+        def build(self, input_shape, rng, dtype):
+            self.s = Param(f"{self.name}.s", rng.standard_normal(input_shape).astype(dtype))
+            return input_shape
+
+        def forward(self, x):
+            self.x = x
+            return x * self.s.value
+
+        def backward(self, grad, need_input_grad=True):
+            self.s.grad[...] = (grad * self.x).sum(axis=0)
+            return grad * self.s.value
+
+        def to_onnx(self, graph, x):
+            return graph.node("Mul", [x, graph.const(self.s.value)])
+
+    class BadOnnx(Tanh):
+        def to_onnx(self, graph, x):
+            return graph.node("Sigmoid", [x])
+
+    cases = [(WrongGrad, {}, "input gradient does not match"), (WrongParamGrad, {"units": 3}, "gradient of .*b does"),
+             (Widening, {}, "float32 in gave float64"), (LyingShape, {}, "output_shape says"),
+             (Forgetful, {}, "after load_state_dict"), (BadOnnx, {}, "ONNX export differs")]
+    for cls, params, message in cases:
+        with pytest.raises(AssertionError, match=message):
+            testing.check_layer(cls, (5,), **params)
