@@ -1,12 +1,12 @@
 """A neural-network training framework in NumPy: layers, losses, a Trainer with events, and plugins
 registered through entry points."""
 from .augment import Augmentation, Warp
+from .build import build_mlp, build_model
 from .callbacks import EVENTS, Batch, Callback, Monitor, Order, State
 from .checkpoint import checkpoint_dir
 from .checkpoint import load as load_checkpoint
 from .checkpoint import save as save_checkpoint
 from .data import DataError, Dataset, holdout
-from .build import build_mlp, build_model
 from .inference import Predictor, load
 from .layers import Layer, ModelError, OnnxGraph, Param, Sequential, make_layer, make_layers
 from .losses import BinaryCrossEntropy, Loss, MeanSquaredError, SoftmaxCrossEntropy
@@ -28,8 +28,8 @@ __all__ = [
     "Diverged",
     "Layer",
     "Loss",
-    "ModelError",
     "MeanSquaredError",
+    "ModelError",
     "Monitor",
     "OnnxGraph",
     "Optimizer",

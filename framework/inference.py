@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoint as ckpt
+from .build import build_model, input_shape_of, load_dataset
 from .data import Dataset
 from .files import atomic_write_json
-from .build import build_model, input_shape_of, load_dataset
 from .layers import Sequential, sigmoid
 from .recipe import RecipeError, validate
 

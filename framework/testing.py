@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 
 from .augment import Warp
+from .build import build_mlp, build_model
 from .callbacks import Callback, State
 from .data import Dataset
 from .layers import OnnxGraph, Param, Sequential, flatten, make_layers
 from .losses import SoftmaxCrossEntropy
-from .build import build_mlp, build_model
 from .optim import Optimizer
 from .trainer import Trainer
 
@@ -120,7 +120,7 @@ def _model_checks(name: str, make: Callable[[], Sequential], input_shape: tuple,
         assert y.shape == (n, *model.output_shape), \
             f"{what}: forward gave {y.shape[1:]} per example, its output_shape says {model.output_shape}"
         weights = r.standard_normal(y.shape)
-        loss = lambda: float(np.sum(run(model, x) * weights))
+        loss = lambda weights=weights: float(np.sum(run(model, x) * weights))
         run(model, x)
         for p in model.params:
             p.grad[...] = 0.0

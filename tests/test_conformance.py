@@ -142,7 +142,8 @@ LAYERS = {  # each built-in layer: (input shape, parameters) cases; images where
     "flatten": [((2, 3, 4), {})],
     "reshape": [((12,), {"shape": [3, 4]}), ((2, 2, 3), {"shape": [12]})],
     "sequential": [((5,), {"layers": [{"name": "dense", "units": 4}, "tanh", {"name": "dense", "units": 3}]})],
-    "residual": [((5,), {"layers": [{"name": "dense", "units": 5}, "tanh", "batch_norm", {"name": "dense", "units": 5}]})],
+    "residual": [((5,), {"layers": [{"name": "dense", "units": 5}, "tanh", "batch_norm",
+                                    {"name": "dense", "units": 5}]})],
 }
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import framework
-from framework import RecipeError, build_model
+from framework import build_model
 from framework.build import build
 from framework.evaluate import main as evaluate_main
 from framework.run import main as run_main
@@ -77,14 +77,15 @@ def test_a_sequential_model_trains_resumes_evaluates_loads_and_exports(repo_root
      "a residual block must keep the shape"),
     ({"name": "sequential", "layers": []}, "key 'model.layers': expected a non-empty list of layer specs"),
     ({"name": "sequential", "layers": "dense"}, "key 'model.layers': expected list, got 'dense' (str)"),
-    ({"name": "sequentail", "layers": []}, "key 'model': unknown models plugin 'sequentail'; did you mean 'sequential'"),
+    ({"name": "sequentail", "layers": []},
+     "key 'model': unknown models plugin 'sequentail'; did you mean 'sequential'"),
     ({"name": "mlp", "hidden": [8], "depth": 3}, "key 'model': model 'mlp': unknown parameter 'depth'"),
     ({"hidden": [8], "activation": "gelu", "activation_params": {"approximate": "erf"}},
      "key 'model.activation_params.approximate': expected 'none' or 'tanh', got 'erf'"),
 ])
 def test_model_mistakes_are_one_line_naming_the_key(repo_root, tmp_path, capsys, model, message):
     recipe = str(repo_root / "recipes" / "digits_adam.py")
-    code, out, err = run([recipe, *QUICK, "--set", f"model={model!r}"], tmp_path, capsys)
+    code, _, err = run([recipe, *QUICK, "--set", f"model={model!r}"], tmp_path, capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     if "..." in message:
         head, tail = message.split(" ... ")

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from framework import EVENTS, Callback, Dataset, SoftmaxCrossEntropy, Trainer, build_mlp, build_model, registry
+from framework import EVENTS, Callback, Dataset, SoftmaxCrossEntropy, Trainer, build_model, registry
 
 
 def tiny_data(n=100, seed=0):
