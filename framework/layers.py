@@ -185,6 +185,8 @@ class Sequential(Layer):
                 raise ValueError(f"layer {layer.name} ({type(layer).__name__}) given {shape}: {e}") from None
             layer.output_shape = shape
         self.output_shape = shape
+        # layer i passes a gradient back only if a layer before it has parameters (or the caller asks for dL/dx)
+        self.grad_below = [any(layer.params for layer in self.layers[:i]) for i in range(len(self.layers))]
         if not self.name:
             flatten(self.params)
         return shape
@@ -207,12 +209,15 @@ class Sequential(Layer):
             x = layer.forward(x)
         return x
 
-    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
-        """Backpropagate dL/d(output); fills each `Param.grad`. The first layer's dL/d(input) is computed only
-        if `need_input_grad` (a model never needs it)."""
-        last = len(self.layers) - 1
-        for i in range(last, -1, -1):
-            grad = self.layers[i].backward(grad, need_input_grad=i > 0 or need_input_grad)
+    def backward(self, grad: np.ndarray, need_input_grad: bool = False) -> np.ndarray | None:
+        """Backpropagate dL/d(output); fills each `Param.grad`. dL/d(input) is computed and returned only if
+        `need_input_grad` (a model never needs it; as a layer inside another, its container asks); gradients stop
+        at the lowest layer with parameters."""
+        for i in range(len(self.layers) - 1, -1, -1):
+            if not (need_input_grad or self.grad_below[i]):  # nothing below learns: stop here
+                self.layers[i].backward(grad, need_input_grad=False)
+                return None
+            grad = self.layers[i].backward(grad, need_input_grad=True)
         return grad
 
     def to_onnx(self, graph, x):
