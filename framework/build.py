@@ -6,7 +6,7 @@ import numpy as np
 
 from . import registry
 from .data import Dataset
-from .layers import ModelError, Sequential
+from .layers import ChannelsLast, ModelError, Sequential
 from .losses import LOSS_FOR_TASK, LOSSES
 from .recipe import PLUGIN_LIST_KEYS, RecipeError
 from .trainer import Trainer
@@ -72,7 +72,7 @@ def build_model(recipe: dict, info: dict, where: str = "<recipe>", rng=None, plu
     """The network of a validated recipe for a dataset described by `info` (framework.inference.describe): the
     model plugin (`model["name"]`, "mlp" when absent) gives the layers, each plugin with `transform_model`
     (`plugins`, else those of the recipe) changes them, and the layers are built for the dataset's input shape
-    with weights drawn from `rng`. Training, resume, evaluate, load, predict and export all build through here,
+    with weights drawn from `rng` (image models start with `ChannelsLast`: layers see (H, W, C) images). Training, resume, evaluate, load, predict and export all build through here,
     so every command rebuilds the network the run trained."""
     spec = dict(recipe["model"])
     spec.setdefault("name", "mlp")
@@ -89,6 +89,8 @@ def build_model(recipe: dict, info: dict, where: str = "<recipe>", rng=None, plu
                 plugin.transform_model(model)
             except (TypeError, ValueError) as e:
                 raise RecipeError(f"{where}: {type(plugin).__name__}.transform_model: {e}") from None
+    if len(shape) == 3:  # images: channels-last inside the model (docs/math.md)
+        model.layers.insert(0, ChannelsLast())
     try:
         model.build(shape, np.random.default_rng() if rng is None else rng, np.dtype(recipe.get("dtype", "float32")))
     except (TypeError, ValueError) as e:

@@ -276,6 +276,31 @@ class Sequential(Layer):
         return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"
 
 
+class ChannelsLast(Layer):
+    """(C, H, W) images to (H, W, C): inside a model image tensors are channels-last, (N, H, W, C), as Keras'
+    (docs/math.md says why); models take (N, C, H, W) like datasets and ONNX. `build_model` puts this first in
+    every model of an image dataset. One channel: a reshape (a view, free); more: a transposed view."""
+
+    prefix = "channels_last"
+
+    def build(self, input_shape, rng, dtype):
+        if len(input_shape) != 3:
+            raise ValueError(f"expects (C, H, W) images, got {tuple(input_shape)}")
+        c, h, w = input_shape
+        return (h, w, c)
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        return x.reshape(n, h, w, 1) if c == 1 else x.transpose(0, 2, 3, 1)
+
+    def backward(self, grad, need_input_grad=True):
+        n, h, w, c = grad.shape
+        return grad.reshape(n, 1, h, w) if c == 1 else grad.transpose(0, 3, 1, 2)
+
+    def to_onnx(self, graph, x):
+        return graph.node("Transpose", [x], perm=[0, 2, 3, 1])
+
+
 class ModelError(ValueError):
     """A bad model or layer argument; `key` names it relative to the recipe's `model` (e.g. layers[2].units)."""
 

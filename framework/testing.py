@@ -16,7 +16,7 @@ from .augment import Warp
 from .build import build_mlp, build_model
 from .callbacks import Callback, State
 from .data import Dataset
-from .layers import OnnxGraph, Param, Sequential, flatten, make_layers
+from .layers import ChannelsLast, OnnxGraph, Param, Sequential, flatten, make_layers
 from .losses import SoftmaxCrossEntropy
 from .optim import Optimizer
 from .trainer import Trainer
@@ -162,7 +162,8 @@ def _model_checks(name: str, make: Callable[[], Sequential], input_shape: tuple,
 
 
 def check_layer(cls, input_shape: tuple, **params) -> None:
-    """A layer (`framework.layers` plugin), built alone for per-example `input_shape`: in train and eval mode,
+    """A layer (`framework.layers` plugin), built alone for per-example `input_shape` (images as the layer sees
+    them inside a model: (H, W, C)): in train and eval mode,
     its input and parameter gradients match finite differences (float64); forward leaves its input alone and
     agrees with `output_shape`; float32 stays float32; `state_dict` round trips (buffers too); and, where onnx
     and onnxruntime are installed, its ONNX nodes compute what forward() does (float32, 1e-5)."""
@@ -175,13 +176,16 @@ def check_layer(cls, input_shape: tuple, **params) -> None:
 
 def check_model(builder, input_shape: tuple, n_outputs: int, **params) -> None:
     """A model builder (`framework.models` plugin): returns a Sequential (or a list of layers) that builds for
-    `input_shape`, gives (N, n_outputs), and passes check_layer's checks as a whole."""
+    `input_shape` ((C, H, W) images, or (features,)), gives (N, n_outputs), and passes check_layer's checks as a
+    whole."""
     name = getattr(builder, "__name__", repr(builder))
 
     def make():
         model = builder(tuple(input_shape), n_outputs, **params)
         model = Sequential(list(model)) if isinstance(model, (list, tuple)) else model
         assert isinstance(model, Sequential), f"{name}: returned {type(model).__name__}, expected a Sequential"
+        if len(input_shape) == 3:  # as build_model makes it: (C, H, W) images in, channels-last inside
+            model.layers.insert(0, ChannelsLast())
         return model
 
     out = make()

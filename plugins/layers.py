@@ -200,7 +200,7 @@ class Softplus(Layer):
 
 class BatchNorm(Layer):
     """Batch normalisation (Ioffe & Szegedy 2015): y = gamma (x - mean) / sqrt(var + eps) + beta, per feature for
-    (features,) inputs and per channel for (C, H, W) images. Training uses batch statistics and updates running
+    (features,) inputs and per channel for (H, W, C) images. Training uses batch statistics and updates running
     ones (unbiased variance, as PyTorch); evaluation uses the running ones."""
 
     prefix, min_batch = "bn", 2
@@ -214,10 +214,10 @@ class BatchNorm(Layer):
 
     def build(self, input_shape, rng, dtype):
         if len(input_shape) not in (1, 3):
-            raise ValueError(f"expects (features,) or (C, H, W) inputs, got {tuple(input_shape)}")
-        n = input_shape[0]
-        self.axes = (0,) if len(input_shape) == 1 else (0, 2, 3)
-        self.shape = (n,) if len(input_shape) == 1 else (n, 1, 1)  # how the per-channel vectors broadcast
+            raise ValueError(f"expects (features,) or (H, W, C) inputs, got {tuple(input_shape)}")
+        n = input_shape[-1]
+        self.axes = (0,) if len(input_shape) == 1 else (0, 1, 2)
+        self.shape = (n,)  # channels are the last axis: the per-channel vectors broadcast as they are
         self.gamma = Param(f"{self.name}.gamma", np.ones(n, dtype=dtype), decay=False)
         self.beta = Param(f"{self.name}.beta", np.zeros(n, dtype=dtype), decay=False)
         self.params = [self.gamma, self.beta]
@@ -260,7 +260,11 @@ class BatchNorm(Layer):
         stats = [graph.const(v, f"{self.name}.{k}") for k, v in (
             ("gamma", self.gamma.value), ("beta", self.beta.value), ("running_mean", self.running_mean),
             ("running_var", self.running_var))]
-        return graph.node("BatchNormalization", [x, *stats], epsilon=float(self.eps))
+        if len(self.input_shape) == 1:
+            return graph.node("BatchNormalization", [x, *stats], epsilon=float(self.eps))
+        x = graph.node("Transpose", [x], perm=[0, 3, 1, 2])  # ONNX normalises axis 1
+        y = graph.node("BatchNormalization", [x, *stats], epsilon=float(self.eps))
+        return graph.node("Transpose", [y], perm=[0, 2, 3, 1])
 
     def __repr__(self):
         return f"BatchNorm({self.momentum}, {self.eps})"
@@ -365,3 +369,216 @@ class Residual(Sequential):
 
     def __repr__(self):
         return "Residual(" + ", ".join(map(repr, self.layers)) + ")"
+
+
+def _pair(value, name: str) -> tuple[int, int]:
+    """An int or a list of two positive ints (height, width)."""
+    pair = (value, value) if isinstance(value, int) and not isinstance(value, bool) else tuple(value) \
+        if isinstance(value, (list, tuple)) else ()
+    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair):
+        raise ValueError(f"{name}: expected a positive integer or a list of two, got {value!r}")
+    return pair
+
+
+def _windows(x, size, stride, out_hw):
+    """The (kh, kw) offset views of x (N, H, W, C): for each offset, x at the rows and columns it meets in every
+    output position, as (i, j, view of shape (N, Ho, Wo, C))."""
+    (kh, kw), (sh, sw), (ho, wo) = size, stride, out_hw
+    for i in range(kh):
+        for j in range(kw):
+            yield i, j, x[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw, :]
+
+
+class Conv2D(Layer):
+    """2-D convolution (cross-correlation, as PyTorch's Conv2d) of (H, W, C) images with `filters` kernels of
+    `kernel` (an int or [kh, kw]), `stride`, and padding "same" (output H/stride, rounded up; extra padding at the
+    bottom and right, as TensorFlow), "valid" (none) or an int (zeros on every side). Forward: one matrix product of
+    the im2col matrix (a copy of a strided view) with the (kh·kw·C, filters) weights; backward: one product for the
+    weights' gradient, one for the columns' gradient, scattered back by a loop over the kh·kw kernel offsets.
+    Weights are stored (kh, kw, C, filters); init "auto" is He before a ReLU-family activation, else Glorot."""
+
+    prefix = "conv"
+
+    def __init__(self, filters: int, kernel: int | list = 3, stride: int | list = 1, padding: str | int = "same",
+                 bias: bool = True, init: str = "auto"):
+        if not isinstance(filters, int) or isinstance(filters, bool) or filters < 1:
+            raise ValueError(f"filters: expected a positive integer, got {filters!r}")
+        self.filters, self.kernel, self.stride = filters, _pair(kernel, "kernel"), _pair(stride, "stride")
+        if padding not in ("same", "valid") and not (isinstance(padding, int) and not isinstance(padding, bool)
+                                                     and padding >= 0):
+            raise ValueError(f"padding: expected 'same', 'valid' or a non-negative integer, got {padding!r}")
+        if init not in ("auto", "he", "glorot"):
+            raise ValueError(f"init: expected 'auto', 'he' or 'glorot', got {init!r}")
+        self.padding, self.bias, self.init = padding, bias, init
+
+    def build(self, input_shape, rng, dtype):
+        if len(input_shape) != 3:
+            raise ValueError(f"expects (H, W, C) images, got {tuple(input_shape)}")
+        h, w, c = input_shape
+        (kh, kw), (sh, sw) = self.kernel, self.stride
+        pads = []
+        for n, k, s in ((h, kh, sh), (w, kw, sw)):
+            if self.padding == "same":
+                total = max((-(-n // s) - 1) * s + k - n, 0)
+                pads.append((total // 2, total - total // 2))
+            else:
+                p = 0 if self.padding == "valid" else self.padding
+                pads.append((p, p))
+        self.pads = tuple(pads)
+        ho = (h + sum(pads[0]) - kh) // sh + 1
+        wo = (w + sum(pads[1]) - kw) // sw + 1
+        if ho < 1 or wo < 1:
+            raise ValueError(f"a {kh}x{kw} kernel does not fit {h}x{w} images with padding {self.padding!r}")
+        fan_in, fan_out = kh * kw * c, kh * kw * self.filters
+        scale = math.sqrt(2.0 / fan_in) if self.init == "he" else math.sqrt(2.0 / (fan_in + fan_out))
+        self.W = Param(f"{self.name}.W", (rng.standard_normal((kh, kw, c, self.filters)) * scale).astype(dtype))
+        self.b = Param(f"{self.name}.b", np.zeros(self.filters, dtype=dtype), decay=False) if self.bias else None
+        self.params = [self.W, self.b] if self.bias else [self.W]
+        self.out_hw = (ho, wo)
+        return (ho, wo, self.filters)
+
+    def forward(self, x):
+        n, (ho, wo), (kh, kw), (sh, sw) = len(x), self.out_hw, self.kernel, self.stride
+        (pt, pb), (pl, pr) = self.pads
+        xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0))) if pt or pb or pl or pr else x
+        s = xp.strides
+        view = np.lib.stride_tricks.as_strided(xp, (n, ho, wo, kh, kw, x.shape[3]),
+                                               (s[0], s[1] * sh, s[2] * sw, s[1], s[2], s[3]), writeable=False)
+        self.cols = view.reshape(n * ho * wo, -1)  # im2col: the one copy of the forward pass
+        self.xp_shape = xp.shape
+        out = self.cols @ self.W.value.reshape(-1, self.filters)
+        if self.b is not None:
+            out += self.b.value
+        return out.reshape(n, ho, wo, self.filters)
+
+    def backward(self, grad, need_input_grad=True):
+        n, (ho, wo), (kh, kw) = len(grad), self.out_hw, self.kernel
+        g = grad.reshape(-1, self.filters)
+        np.matmul(self.cols.T, g, out=self.W.grad.reshape(-1, self.filters))
+        if self.b is not None:
+            np.sum(g, axis=0, out=self.b.grad)
+        if not need_input_grad:
+            return None
+        c = self.W.value.shape[2]
+        # dL/dcols, one (N·Ho·Wo, C) block per kernel offset, so each block adds to a contiguous-row slice
+        dcols = np.matmul(g, self.W.value.reshape(kh * kw, c, self.filters).transpose(0, 2, 1))
+        dcols = dcols.reshape(kh, kw, n, ho, wo, c)
+        dxp = np.zeros(self.xp_shape, grad.dtype)
+        for i, j, view in _windows(dxp, self.kernel, self.stride, self.out_hw):
+            view += dcols[i, j]
+        (pt, pb), (pl, pr) = self.pads
+        return dxp[:, pt:dxp.shape[1] - pb, pl:dxp.shape[2] - pr, :]
+
+    def to_onnx(self, graph, x):
+        (pt, pb), (pl, pr) = self.pads
+        inputs = [graph.node("Transpose", [x], perm=[0, 3, 1, 2]),
+                  graph.const(self.W.value.transpose(3, 2, 0, 1), f"{self.name}.W")]  # (O, C, kh, kw)
+        if self.b is not None:
+            inputs.append(graph.const(self.b.value, f"{self.name}.b"))
+        y = graph.node("Conv", inputs, kernel_shape=list(self.kernel), strides=list(self.stride),
+                       pads=[pt, pl, pb, pr])
+        return graph.node("Transpose", [y], perm=[0, 2, 3, 1])
+
+    def __repr__(self):
+        return f"Conv2D({self.filters}, kernel={list(self.kernel)}, stride={list(self.stride)}, padding={self.padding!r})"
+
+
+class _Pool2D(Layer):
+    """Pooling over `size` windows (an int or [h, w]) moved by `stride` (default: size), without padding: rows
+    and columns that do not fill a window are left out (PyTorch's default, floor mode)."""
+
+    def __init__(self, size: int | list = 2, stride: int | list | None = None):
+        self.size = _pair(size, "size")
+        self.stride = self.size if stride is None else _pair(stride, "stride")
+
+    def build(self, input_shape, rng, dtype):
+        if len(input_shape) != 3:
+            raise ValueError(f"expects (H, W, C) images, got {tuple(input_shape)}")
+        h, w, c = input_shape
+        ho, wo = (h - self.size[0]) // self.stride[0] + 1, (w - self.size[1]) // self.stride[1] + 1
+        if ho < 1 or wo < 1:
+            raise ValueError(f"a {self.size[0]}x{self.size[1]} window does not fit {h}x{w} images")
+        self.out_hw = (ho, wo)
+        return (ho, wo, c)
+
+    def onnx_node(self, graph, op, x):
+        y = graph.node(op, [graph.node("Transpose", [x], perm=[0, 3, 1, 2])], kernel_shape=list(self.size),
+                       strides=list(self.stride))
+        return graph.node("Transpose", [y], perm=[0, 2, 3, 1])
+
+    def __repr__(self):
+        return f"{type(self).__name__}(size={list(self.size)}, stride={list(self.stride)})"
+
+
+class MaxPool2D(_Pool2D):
+    """The largest value of each window. Ties: the gradient goes to the first maximum in row-major window order
+    (as PyTorch), so it is never counted twice."""
+
+    prefix = "max_pool"
+
+    def forward(self, x):
+        self.x, out = x, None
+        for _, _, view in _windows(x, self.size, self.stride, self.out_hw):
+            out = view.copy() if out is None else np.maximum(out, view, out=out)
+        self.peak = out  # later layers never write into their input (check_layer)
+        return out
+
+    def backward(self, grad, need_input_grad=True):
+        dx = np.zeros_like(self.x)
+        taken = np.zeros(grad.shape, bool)
+        windows = zip(_windows(self.x, self.size, self.stride, self.out_hw),
+                      _windows(dx, self.size, self.stride, self.out_hw))
+        for (_, _, view), (_, _, target) in windows:
+            first = (view == self.peak) & ~taken
+            taken |= first
+            target += grad * first
+        return dx
+
+    def to_onnx(self, graph, x):
+        return self.onnx_node(graph, "MaxPool", x)
+
+
+class AvgPool2D(_Pool2D):
+    """The mean of each window."""
+
+    prefix = "avg_pool"
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        out = None
+        for _, _, view in _windows(x, self.size, self.stride, self.out_hw):
+            out = view.copy() if out is None else np.add(out, view, out=out)
+        out *= x.dtype.type(1.0 / (self.size[0] * self.size[1]))
+        return out
+
+    def backward(self, grad, need_input_grad=True):
+        dx = np.zeros(self.x_shape, grad.dtype)
+        g = grad * grad.dtype.type(1.0 / (self.size[0] * self.size[1]))
+        for _, _, view in _windows(dx, self.size, self.stride, self.out_hw):
+            view += g
+        return dx
+
+    def to_onnx(self, graph, x):
+        return self.onnx_node(graph, "AveragePool", x)
+
+
+class GlobalAvgPool(Layer):
+    """(H, W, C) -> (C,): each channel's mean over the image."""
+
+    prefix = "global_avg_pool"
+
+    def build(self, input_shape, rng, dtype):
+        if len(input_shape) != 3:
+            raise ValueError(f"expects (H, W, C) images, got {tuple(input_shape)}")
+        return (input_shape[2],)
+
+    def forward(self, x):
+        return x.mean(axis=(1, 2))
+
+    def backward(self, grad, need_input_grad=True):
+        h, w, c = self.input_shape
+        return np.broadcast_to((grad * grad.dtype.type(1.0 / (h * w)))[:, None, None, :], (len(grad), h, w, c)).copy()
+
+    def to_onnx(self, graph, x):
+        y = graph.node("GlobalAveragePool", [graph.node("Transpose", [x], perm=[0, 3, 1, 2])])
+        return graph.node("Flatten", [y], axis=1)

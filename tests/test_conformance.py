@@ -143,7 +143,14 @@ LAYERS = {  # each built-in layer: (input shape, parameters) cases; images where
     "reshape": [((12,), {"shape": [3, 4]}), ((2, 2, 3), {"shape": [12]})],
     "sequential": [((5,), {"layers": [{"name": "dense", "units": 4}, "tanh", {"name": "dense", "units": 3}]})],
     "residual": [((5,), {"layers": [{"name": "dense", "units": 5}, "tanh", "batch_norm",
-                                    {"name": "dense", "units": 5}]})],
+                                    {"name": "dense", "units": 5}]}),
+                 ((4, 4, 3), {"layers": [{"name": "conv2d", "filters": 3}, "relu"]})],
+    "conv2d": [((5, 5, 2), {"filters": 3}), ((6, 5, 2), {"filters": 2, "kernel": [3, 2], "stride": 2}),
+               ((7, 7, 1), {"filters": 2, "kernel": 3, "stride": [2, 1], "padding": "valid", "bias": False}),
+               ((5, 6, 2), {"filters": 2, "kernel": 2, "padding": 1}), ((5, 5, 2), {"filters": 2, "stride": 2})],
+    "max_pool2d": [((4, 4, 2), {}), ((5, 7, 2), {"size": 3, "stride": 2}), ((5, 5, 1), {"size": [2, 3]})],
+    "avg_pool2d": [((4, 4, 2), {}), ((5, 7, 2), {"size": 3, "stride": 2})],
+    "global_avg_pool": [((3, 4, 2), {})],
 }
 
 

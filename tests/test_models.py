@@ -71,7 +71,7 @@ def test_a_sequential_model_trains_resumes_evaluates_loads_and_exports(repo_root
                                                                                  {"name": "dropout", "rate": 2}]}]},
      "key 'model.layers[1].layers[1].rate': expected a value in [0, 1), got 2"),
     ({"name": "sequential", "layers": [{"name": "dense", "units": 10}]},
-     "key 'model': layer dense0 (Dense) given (1, 8, 8): expects (features,) inputs, got (1, 8, 8): put a 'flatten' "
+     "key 'model': layer dense0 (Dense) given (8, 8, 1): expects (features,) inputs, got (8, 8, 1): put a 'flatten' "
      "layer before it"),
     ({"name": "sequential", "layers": ["flatten", {"name": "residual", "layers": [{"name": "dense", "units": 8}]}]},
      "a residual block must keep the shape"),
@@ -181,7 +181,7 @@ def test_setup_may_not_swap_parameters_either(repo_root):
 
     class Swap(Callback):
         def setup(self, trainer):
-            trainer.model.layers[1].params[0] = framework.Param("x", np.zeros(1))  # layers[0] is flatten
+            trainer.model.layers[2].params[0] = framework.Param("x", np.zeros(1))  # channels_last, flatten, dense
 
     recipe = resolve(str(repo_root / "recipes" / "digits_adam.py"), ["loggers=[]"])
     trainer = build(recipe)

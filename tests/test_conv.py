@@ -1,0 +1,114 @@
+"""Convolution and pooling against independent oracles: scipy.signal.correlate per channel pair for conv2d, a
+naive loop over windows for pooling; ties and borders as documented."""
+import numpy as np
+import pytest
+from scipy.signal import correlate
+
+from framework import Sequential
+from plugins.layers import AvgPool2D, Conv2D, GlobalAvgPool, MaxPool2D
+
+rng = np.random.default_rng(0)
+
+
+def built(layer, shape, dtype=np.float64):
+    model = Sequential([layer])
+    model.build(shape, np.random.default_rng(1), dtype)
+    return layer
+
+
+def conv_oracle(x, w, b, stride, pads):
+    """x (N, H, W, C), w (kh, kw, C, O): zero-pad, correlate each (input channel, output channel) pair over the
+    full valid range with scipy, sum over input channels, then take every stride-th position."""
+    (pt, pb), (pl, pr) = pads
+    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    n, c, o = len(x), x.shape[3], w.shape[3]
+    full = np.stack([np.stack([sum(correlate(xp[i, :, :, k], w[:, :, k, f], mode="valid") for k in range(c))
+                               for f in range(o)], axis=-1) for i in range(n)])
+    return full[:, ::stride[0], ::stride[1], :] + b
+
+
+@pytest.mark.parametrize("shape,kernel,stride,padding,expected_hw", [
+    ((7, 7, 3), 3, 1, "same", (7, 7)), ((7, 7, 3), 3, 2, "same", (4, 4)), ((8, 6, 2), 3, 2, "same", (4, 3)),
+    ((7, 9, 2), [3, 5], 1, "valid", (5, 5)), ((9, 7, 1), 5, 2, "valid", (3, 2)), ((5, 5, 2), 3, 1, 2, (7, 7)),
+    ((6, 7, 2), 4, 2, 1, (3, 3)), ((5, 5, 3), 1, 1, "same", (5, 5)), ((6, 6, 2), 2, 1, "same", (6, 6)),
+])
+def test_conv2d_forward_matches_scipy_correlate(shape, kernel, stride, padding, expected_hw):
+    layer = built(Conv2D(4, kernel=kernel, stride=stride, padding=padding), shape)
+    layer.b.value[:] = rng.standard_normal(4)
+    x = rng.standard_normal((3, *shape))
+    y = layer.forward(x)
+    assert y.shape == (3, *expected_hw, 4) == (3, *layer.output_shape)
+    s = (stride, stride) if isinstance(stride, int) else stride
+    assert np.allclose(y, conv_oracle(x, layer.W.value, layer.b.value, s, layer.pads), rtol=1e-12, atol=1e-12)
+
+
+def test_same_padding_puts_the_extra_row_at_the_bottom_and_right():
+    assert built(Conv2D(1, kernel=3, stride=2), (8, 6, 1)).pads == ((0, 1), (0, 1))
+    assert built(Conv2D(1, kernel=4, stride=1), (6, 6, 1)).pads == ((1, 2), (1, 2))
+    assert built(Conv2D(1, kernel=3), (5, 5, 1)).pads == ((1, 1), (1, 1))
+
+
+def test_conv2d_float32_stays_float32_and_backward_skips_the_input_gradient():
+    layer = built(Conv2D(3), (6, 6, 2), np.float32)
+    x = rng.standard_normal((2, 6, 6, 2)).astype(np.float32)
+    y = layer.forward(x)
+    assert y.dtype == np.float32 and layer.backward(np.ones_like(y), need_input_grad=False) is None
+    assert layer.W.grad.dtype == np.float32 and np.allclose(layer.b.grad, 2 * 36)
+
+
+def pool_oracle(x, size, stride, reduce):
+    n, h, w, c = x.shape
+    ho, wo = (h - size[0]) // stride[0] + 1, (w - size[1]) // stride[1] + 1
+    out = np.empty((n, ho, wo, c))
+    for i in range(ho):
+        for j in range(wo):
+            win = x[:, i * stride[0]:i * stride[0] + size[0], j * stride[1]:j * stride[1] + size[1], :]
+            out[:, i, j, :] = reduce(win, axis=(1, 2))
+    return out
+
+
+@pytest.mark.parametrize("cls,reduce", [(MaxPool2D, np.max), (AvgPool2D, np.mean)])
+@pytest.mark.parametrize("shape,size,stride", [((4, 4, 2), 2, None), ((5, 7, 3), 2, None), ((7, 7, 1), 3, 2),
+                                               ((6, 5, 2), [2, 3], [1, 2])])
+def test_pooling_matches_a_loop_over_windows_and_drops_partial_borders(cls, reduce, shape, size, stride):
+    layer = built(cls(size=size, stride=stride), shape)
+    x = rng.standard_normal((2, *shape))
+    y = layer.forward(x)
+    st = layer.stride
+    assert np.allclose(y, pool_oracle(x, layer.size, st, reduce), rtol=1e-12, atol=1e-12)
+    if shape == (5, 7, 3):  # the last row and column fill no 2x2 window: left out, no gradient
+        assert y.shape == (2, 2, 3, 3)
+        dx = layer.backward(np.ones_like(y))
+        assert np.all(dx[:, 4, :, :] == 0) and np.all(dx[:, :, 6, :] == 0)
+
+
+def test_max_pool_ties_send_the_gradient_to_the_first_maximum_only():
+    layer = built(MaxPool2D(2), (2, 4, 1))
+    x = np.array([[[1.0, 1.0, 0.0, 0.0], [1.0, 0.5, 0.0, 0.0]]])[..., None]  # window 1: three 1s; window 2: all 0
+    y = layer.forward(x)
+    assert y[0, 0, :, 0].tolist() == [1.0, 0.0]
+    dx = layer.backward(np.array([[[[3.0], [5.0]]]]))[0, :, :, 0]
+    assert dx.tolist() == [[3.0, 0.0, 5.0, 0.0], [0.0, 0.0, 0.0, 0.0]]  # row-major first, as PyTorch
+
+
+def test_global_avg_pool():
+    layer = built(GlobalAvgPool(), (3, 4, 2))
+    x = rng.standard_normal((2, 3, 4, 2))
+    assert np.allclose(layer.forward(x), x.mean(axis=(1, 2)))
+    dx = layer.backward(np.ones((2, 2)))
+    assert dx.shape == x.shape and np.allclose(dx, 1 / 12)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"filters": 0}, "filters: expected a positive integer"), ({"filters": 2, "kernel": [3]}, "kernel: expected"),
+    ({"filters": 2, "padding": "full"}, "padding: expected 'same', 'valid'"),
+    ({"filters": 2, "stride": 0}, "stride: expected a positive integer"),
+])
+def test_conv2d_bad_parameters(params, message):
+    with pytest.raises(ValueError, match=message):
+        Conv2D(**params)
+
+
+def test_a_kernel_larger_than_the_image_is_refused():
+    with pytest.raises(ValueError, match="layer conv0 .*a 5x5 kernel does not fit 3x3 images"):
+        built(Conv2D(2, kernel=5, padding="valid"), (3, 3, 1))
