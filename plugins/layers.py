@@ -8,6 +8,7 @@ import numpy as np
 
 from framework import Layer, Param, Sequential
 from framework.layers import sigmoid
+from framework.parallel import over_batch
 
 
 class Dense(Layer):
@@ -57,16 +58,19 @@ class ReLU(Layer):
     is_activation, init_hint = True, "he"
 
     def forward(self, x):
-        if self.training:
-            self.mask = x > 0
-        else:
-            self.mask = None
-            self.x = x
-        return np.maximum(x, 0)
+        out = np.empty_like(x)
+        self.mask = np.empty(x.shape, bool)
+
+        def part(a, b):
+            np.greater(x[a:b], 0, out=self.mask[a:b])
+            np.maximum(x[a:b], 0, out=out[a:b])
+
+        over_batch(part, len(x), x.nbytes)
+        return out
 
     def backward(self, grad, need_input_grad=True):
-        mask = self.mask if self.mask is not None else self.x > 0
-        return np.multiply(grad, mask, out=grad)
+        over_batch(lambda a, b: np.multiply(grad[a:b], self.mask[a:b], out=grad[a:b]), len(grad), grad.nbytes)
+        return grad
 
     def to_onnx(self, graph, x):
         return graph.node("Relu", [x])
@@ -440,32 +444,53 @@ class Conv2D(Layer):
     def forward(self, x):
         n, (ho, wo), (kh, kw), (sh, sw) = len(x), self.out_hw, self.kernel, self.stride
         (pt, pb), (pl, pr) = self.pads
+        c, k, bias = x.shape[3], kh * kw * x.shape[3], self.b is not None
         xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0))) if pt or pb or pl or pr else x
-        s = xp.strides
-        view = np.lib.stride_tricks.as_strided(xp, (n, ho, wo, kh, kw, x.shape[3]),
-                                               (s[0], s[1] * sh, s[2] * sw, s[1], s[2], s[3]), writeable=False)
-        self.cols = view.reshape(n * ho * wo, -1)  # im2col: the one copy of the forward pass
         self.xp_shape = xp.shape
-        out = self.cols @ self.W.value.reshape(-1, self.filters)
-        if self.b is not None:
-            out += self.b.value
-        return out.reshape(n, ho, wo, self.filters)
+        # the columns (N·Ho·Wo, kh·kw·C), plus a column of ones when there is a bias: the bias joins the weights'
+        # matrix, so the product adds it and the weight gradient's product yields its gradient (no extra passes)
+        if c <= 4:  # few channels: offset-major columns, each offset's view copied in long contiguous runs
+            ct = np.empty((k + bias, n, ho, wo), x.dtype)
+            blocks = ct[:k].reshape(kh, kw, c, n, ho, wo)
+            for i, j, view in _windows(xp, self.kernel, self.stride, self.out_hw):
+                blocks[i, j] = view.transpose(3, 0, 1, 2)
+            self.cols = ct.reshape(k + bias, -1).T  # a transposed view
+        else:  # im2col: one copy of a strided view
+            self.cols = np.empty((n * ho * wo, k + bias), x.dtype)
+            s = xp.strides
+            view = np.lib.stride_tricks.as_strided(xp, (n, ho, wo, kh, kw, c),
+                                                   (s[0], s[1] * sh, s[2] * sw, s[1], s[2], s[3]), writeable=False)
+            target = self.cols[:, :k].reshape(n, ho, wo, kh, kw, c)
+            over_batch(lambda a, b: np.copyto(target[a:b], view[a:b]), n, self.cols.nbytes)
+        if bias:
+            self.cols[:, k] = 1.0
+            w = np.concatenate([self.W.value.reshape(k, self.filters), self.b.value[None]])
+        else:
+            w = self.W.value.reshape(k, self.filters)
+        return (self.cols @ w).reshape(n, ho, wo, self.filters)
 
     def backward(self, grad, need_input_grad=True):
         n, (ho, wo), (kh, kw) = len(grad), self.out_hw, self.kernel
         g = grad.reshape(-1, self.filters)
-        np.matmul(self.cols.T, g, out=self.W.grad.reshape(-1, self.filters))
+        dw = self.cols.T @ g
+        k = dw.shape[0] - (self.b is not None)
+        self.W.grad.reshape(k, self.filters)[...] = dw[:k]
         if self.b is not None:
-            np.sum(g, axis=0, out=self.b.grad)
+            self.b.grad[...] = dw[k]
         if not need_input_grad:
             return None
         c = self.W.value.shape[2]
-        # dL/dcols, one (N·Ho·Wo, C) block per kernel offset, so each block adds to a contiguous-row slice
-        dcols = np.matmul(g, self.W.value.reshape(kh * kw, c, self.filters).transpose(0, 2, 1))
-        dcols = dcols.reshape(kh, kw, n, ho, wo, c)
-        dxp = np.zeros(self.xp_shape, grad.dtype)
-        for i, j, view in _windows(dxp, self.kernel, self.stride, self.out_hw):
-            view += dcols[i, j]
+        # dL/dcols, one (N·Ho·Wo, C) block per kernel offset, so that each block adds to a slice of whole rows
+        w = np.ascontiguousarray(self.W.value.reshape(kh * kw, c, self.filters).transpose(0, 2, 1))
+        dcols = np.matmul(g, w).reshape(kh, kw, n, ho, wo, c)
+        dxp = np.empty(self.xp_shape, grad.dtype)
+
+        def part(a, b):
+            dxp[a:b] = 0
+            for i, j, view in _windows(dxp[a:b], self.kernel, self.stride, self.out_hw):
+                view += dcols[i, j, a:b]
+
+        over_batch(part, n, dcols.nbytes)
         (pt, pb), (pl, pr) = self.pads
         return dxp[:, pt:dxp.shape[1] - pb, pl:dxp.shape[2] - pr, :]
 
@@ -481,6 +506,26 @@ class Conv2D(Layer):
 
     def __repr__(self):
         return f"Conv2D({self.filters}, kernel={list(self.kernel)}, stride={list(self.stride)}, padding={self.padding!r})"
+
+
+def _running_max(parts, picks, best):
+    """best = the elementwise max of equally shaped arrays; picks[k - 1] marks where parts[k] beat every earlier
+    part strictly."""
+    if len(parts) == 1:
+        best[...] = parts[0]
+    for k in range(1, len(parts)):
+        np.greater(parts[k], parts[0] if k == 1 else best, out=picks[k - 1])
+        np.maximum(parts[0] if k == 1 else best, parts[k], out=best)
+
+
+def _route(grad, picks, slots):
+    """Write grad into the slot of the part that won (the last k with picks[k - 1]), zeros into the others."""
+    rest = grad
+    for k in range(len(picks), 0, -1):
+        np.multiply(rest, picks[k - 1], out=slots[k])
+        rest = np.subtract(rest, slots[k], out=slots[0] if k == 1 else None)
+    if not picks:
+        slots[0][...] = rest
 
 
 class _Pool2D(Layer):
@@ -517,13 +562,54 @@ class MaxPool2D(_Pool2D):
     prefix = "max_pool"
 
     def forward(self, x):
+        n, h, w, c = x.shape
+        (sh, sw), (ho, wo) = self.size, self.out_hw
+        self.fast = self.stride == self.size and h == ho * sh and w == wo * sw and x.flags.c_contiguous
+        if self.fast:  # windows tile the image: columns first, then rows, each a pass over contiguous runs
+            return self._tiled(x.reshape(n, h, wo, sw, c), n, h, w, c)
         self.x, out = x, None
         for _, _, view in _windows(x, self.size, self.stride, self.out_hw):
             out = view.copy() if out is None else np.maximum(out, view, out=out)
         self.peak = out  # later layers never write into their input (check_layer)
         return out
 
+    def _tiled(self, xc, n, h, w, c):
+        """Max over tiling windows: over the sw columns of each window (keeping, per offset, where a strictly
+        larger value was met: ties stay with the first), then over its sh rows likewise; the two choices give
+        the first maximum in row-major order."""
+        (sh, sw), (ho, wo) = self.size, self.out_hw
+        best, out = np.empty((n, h, wo, c), xc.dtype), np.empty((n, ho, wo * c), xc.dtype)
+        self.col_pick = [np.empty(best.shape, bool) for _ in range(sw - 1)]
+        self.row_pick = [np.empty(out.shape, bool) for _ in range(sh - 1)]
+        rows = best.reshape(n, ho, sh, wo * c)
+
+        def part(a, b):
+            _running_max([xc[a:b, :, :, j] for j in range(sw)], [p[a:b] for p in self.col_pick], best[a:b])
+            _running_max([rows[a:b, :, i] for i in range(sh)], [p[a:b] for p in self.row_pick], out[a:b])
+
+        over_batch(part, n, xc.nbytes)
+        self.shape = (n, h, w, c)
+        return out.reshape(n, ho, wo, c)
+
+    def _tiled_backward(self, grad):
+        """Each output's gradient to the row, then the column, its maximum came from."""
+        (sh, sw), (ho, wo) = self.size, self.out_hw
+        n, h, w, c = self.shape
+        g = grad.reshape(n, ho, wo * c)
+        rows = np.empty((n, ho, sh, wo * c), grad.dtype)
+        gc = rows.reshape(n, h, wo, c)
+        dx = np.empty((n, h, wo, sw, c), grad.dtype)
+
+        def part(a, b):
+            _route(g[a:b], [p[a:b] for p in self.row_pick], [rows[a:b, :, i] for i in range(sh)])
+            _route(gc[a:b], [p[a:b] for p in self.col_pick], [dx[a:b, :, :, j] for j in range(sw)])
+
+        over_batch(part, n, dx.nbytes)
+        return dx.reshape(n, h, w, c)
+
     def backward(self, grad, need_input_grad=True):
+        if self.fast:
+            return self._tiled_backward(grad)
         dx = np.zeros_like(self.x)
         taken = np.zeros(grad.shape, bool)
         windows = zip(_windows(self.x, self.size, self.stride, self.out_hw),
