@@ -244,8 +244,9 @@ def main() -> None:
         shares = npframe_shares(data, b)
         print("  npframe's time: " + ", ".join(f"{k} {100 * v:.0f} %" for k, v in
                                                 sorted(shares.items(), key=lambda kv: -kv[1])))
-        print(f"  peak NumPy memory in an epoch: npframe {peak_memory(lambda: npframe_epoch(data, b)):.0f} MiB, "
-              f"numpy loop {peak_memory(lambda: handwritten_epoch(x, y, b)):.0f} MiB")
+        mine = peak_memory(lambda b=b: npframe_epoch(data, b))
+        loop = peak_memory(lambda b=b: handwritten_epoch(x, y, b))
+        print(f"  peak NumPy memory in an epoch: npframe {mine:.0f} MiB, numpy loop {loop:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -72,8 +72,9 @@ def build_model(recipe: dict, info: dict, where: str = "<recipe>", rng=None, plu
     """The network of a validated recipe for a dataset described by `info` (framework.inference.describe): the
     model plugin (`model["name"]`, "mlp" when absent) gives the layers, each plugin with `transform_model`
     (`plugins`, else those of the recipe) changes them, and the layers are built for the dataset's input shape
-    with weights drawn from `rng` (image models start with `ChannelsLast`: layers see (H, W, C) images). Training, resume, evaluate, load, predict and export all build through here,
-    so every command rebuilds the network the run trained."""
+    with weights drawn from `rng` (image models start with `ChannelsLast`: layers see (H, W, C) images).
+    Training, resume, evaluate, load, predict and export all build through here, so every command rebuilds the
+    network the run trained."""
     spec = dict(recipe["model"])
     spec.setdefault("name", "mlp")
     shape = input_shape_of(info)
@@ -92,7 +93,8 @@ def build_model(recipe: dict, info: dict, where: str = "<recipe>", rng=None, plu
     if len(shape) == 3:  # images: channels-last inside the model (docs/math.md)
         model.layers.insert(0, ChannelsLast())
     try:
-        model.build(shape, np.random.default_rng() if rng is None else rng, np.dtype(recipe.get("dtype", "float32")))
+        dtype = np.dtype(recipe.get("dtype", "float32"))
+        model.build(shape, np.random.default_rng() if rng is None else rng, dtype)
     except (TypeError, ValueError) as e:
         raise RecipeError(f"{where}: key 'model': {e}") from None
     return model

@@ -505,7 +505,8 @@ class Conv2D(Layer):
         return graph.node("Transpose", [y], perm=[0, 2, 3, 1])
 
     def __repr__(self):
-        return f"Conv2D({self.filters}, kernel={list(self.kernel)}, stride={list(self.stride)}, padding={self.padding!r})"
+        return (f"Conv2D({self.filters}, kernel={list(self.kernel)}, stride={list(self.stride)}, "
+                f"padding={self.padding!r})")
 
 
 def _running_max(parts, picks, best):

@@ -110,5 +110,46 @@ def test_conv2d_bad_parameters(params, message):
 
 
 def test_a_kernel_larger_than_the_image_is_refused():
-    with pytest.raises(ValueError, match="layer conv0 .*a 5x5 kernel does not fit 3x3 images"):
+    with pytest.raises(ValueError, match=r"layer conv0 .*a 5x5 kernel does not fit 3x3 images"):
         built(Conv2D(2, kernel=5, padding="valid"), (3, 3, 1))
+
+
+def test_the_reference_cnn_trains_with_augmentation_exports_and_predicts_from_png(repo_root, tmp_path, capsys):
+    """recipes/mnist_cnn.py end to end on a few images: affine augmentation as for MLPs, ONNX (Conv, MaxPool,
+    Flatten nodes) equal to predict_proba, and a PNG digit in."""
+    import json
+
+    from PIL import Image
+
+    import framework
+    from framework.predict import main as predict_main
+    from framework.run import main as run_main
+
+    sets = ["--set", "dataset.limit=300", "--set", "epochs=1", "--set", "loggers=[]", "--set", "batch_size=64",
+            "--set", "augmentations=[{'name': 'affine', 'p': 0.5}]"]
+    assert run_main([str(repo_root / "recipes" / "mnist_cnn.py"), *sets, "--logdir", str(tmp_path), "--name", "c"]) == 0
+    assert "conv1 (Conv2D)                 (None, 14, 14, 64)" in capsys.readouterr().out
+    run_dir = tmp_path / "mnist_cnn" / "c"
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "completed"
+    predictor = framework.load(run_dir, "last")
+    x = np.random.default_rng(0).integers(0, 256, (5, 28, 28)).astype(np.float64)
+    p = predictor.predict_proba(x)
+    assert p.shape == (5, 10) and np.allclose(p.sum(axis=1), 1)
+    assert np.allclose(predictor.predict_proba(x.reshape(5, 1, 28, 28)), p)  # (N, C, H, W) as ONNX takes it
+
+    ort = pytest.importorskip("onnxruntime")
+    import onnx
+
+    from framework.export import main as export_main
+
+    assert export_main([str(run_dir), "-o", str(tmp_path / "c.onnx"), "--checkpoint", "last"]) == 0
+    ops = {node.op_type for node in onnx.load(str(tmp_path / "c.onnx")).graph.node}
+    assert {"Conv", "MaxPool", "Flatten", "Gemm", "Softmax"} <= ops
+    session = ort.InferenceSession(str(tmp_path / "c.onnx"), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"input": x.reshape(5, 1, 28, 28).astype(np.float32)})[0]
+    assert np.max(np.abs(got - p)) <= 1e-5
+
+    Image.fromarray(x[0].astype(np.uint8)).save(tmp_path / "d.png")
+    capsys.readouterr()
+    assert predict_main([str(run_dir), str(tmp_path / "d.png"), "--checkpoint", "last"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1].endswith(str(int(p[0].argmax())))
