@@ -230,6 +230,8 @@ class BatchNorm(Layer):
         return tuple(input_shape)
 
     def forward(self, x):
+        if len(self.axes) > 1:
+            return self._forward_images(x)
         g, b = self.gamma.value.reshape(self.shape), self.beta.value.reshape(self.shape)
         if not self.training:
             self.inv_std = (1.0 / np.sqrt(self.running_var + self.eps)).reshape(self.shape)
@@ -247,7 +249,56 @@ class BatchNorm(Layer):
         self.running_var += m * var * (n / max(n - 1, 1))
         return self.xhat * g + b
 
+    def _forward_images(self, x):
+        """(N, H, W, C): per-channel sums as products of the (N·H·W, C) rows with a vector of ones (BLAS), and the
+        per-channel vectors tiled to a whole image's length when they meet the (N, H·W·C) rows, so that NumPy's
+        loops run over long rows rather than C values at a time (several times faster than broadcasting (C,))."""
+        n, t = len(x), x.size // (len(x) * x.shape[-1])  # t pixels an image
+        x2, xr = x.reshape(-1, x.shape[-1]), x.reshape(n, -1)
+        m = len(x2)
+        ones = np.ones(m, x.dtype)
+        if not self.training:
+            self.inv_std = 1.0 / np.sqrt(self.running_var + self.eps)
+            self.xhat = (xr - np.tile(self.running_mean, t)) * np.tile(self.inv_std, t)
+        else:
+            if n < 2:
+                raise ValueError("BatchNorm: a training batch of one example has no batch statistics")
+            mean = (ones @ x2) / m
+            xc = xr - np.tile(mean, t)
+            var = (ones @ np.square(xc).reshape(m, -1)) / m
+            self.inv_std = 1.0 / np.sqrt(var + self.eps)
+            self.xhat = np.multiply(xc, np.tile(self.inv_std, t), out=xc)
+            k = self.momentum
+            self.running_mean *= 1 - k
+            self.running_mean += k * mean
+            self.running_var *= 1 - k
+            self.running_var += k * var * (m / max(m - 1, 1))
+        self.tile = t
+        out = self.xhat * np.tile(self.gamma.value, t)
+        out += np.tile(self.beta.value, t)
+        return out.reshape(x.shape)
+
+    def _backward_images(self, grad, need_input_grad):
+        t, c = self.tile, grad.shape[-1]
+        gr = grad.reshape(len(grad), -1)
+        m = gr.size // c
+        ones = np.ones(m, grad.dtype)
+        self.gamma.grad[...] = ones @ (gr * self.xhat).reshape(m, c)
+        self.beta.grad[...] = ones @ gr.reshape(m, c)
+        if not need_input_grad:
+            return None
+        scale = np.tile(self.gamma.value * self.inv_std, t)
+        if not self.training:
+            return (gr * scale).reshape(grad.shape)
+        dx = self.xhat * np.tile(-self.gamma.grad / m, t)  # the formula above, with the sums dγ and dβ share
+        dx += gr
+        dx -= np.tile(self.beta.grad / m, t)
+        dx *= scale
+        return dx.reshape(grad.shape)
+
     def backward(self, grad, need_input_grad=True):
+        if len(self.axes) > 1:
+            return self._backward_images(grad, need_input_grad)
         np.sum(grad * self.xhat, axis=self.axes, out=self.gamma.grad)
         np.sum(grad, axis=self.axes, out=self.beta.grad)
         if not need_input_grad:
