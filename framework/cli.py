@@ -87,6 +87,33 @@ def make_dir(path: Path, what: str) -> list[Path]:
     return created
 
 
+def check_output(path: str | os.PathLike, what: str) -> Path:
+    """An output file the command may write: its folder exists and is writable, and it is not a folder itself.
+    Checked before any work, so a bad path costs nothing; a UsageError starting with `what` otherwise."""
+    path = Path(path)
+    folder = path.parent
+    if path.is_dir():
+        raise UsageError(f"{what} {path}: is a folder; give a file name")
+    if not folder.is_dir():
+        raise UsageError(f"{what} {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{what} {path}: folder {folder} is not writable")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"{what} {path}: the file exists and is not writable")
+    return path
+
+
+def write_output(path: str | os.PathLike, data: bytes, what: str) -> None:
+    """Write an output file atomically (nothing half-written is left); a failure is one UsageError line."""
+    from .files import atomic_write_bytes
+
+    check_output(path, what)
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as e:
+        raise UsageError(f"{what} {path}: cannot write ({e.strerror or e})") from None
+
+
 def remove_dirs(created: list[Path]) -> None:
     """Remove folders this command created, deepest first, if they are still empty."""
     for p in reversed(created):

@@ -13,7 +13,6 @@ import sys
 import numpy as np
 
 from . import cli
-from .files import atomic_write_bytes
 from .inference import Predictor, load
 from .layers import OnnxGraph
 
@@ -66,13 +65,14 @@ def main(argv=None) -> int:
     p.add_argument("-o", "--out", required=True, metavar="FILE", help="the .onnx file to write")
     p.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which weights (default: best)")
     args = p.parse_args(argv)
+    cli.check_output(args.out, "-o")
     try:
         import onnx
     except ImportError:
         raise cli.UsageError("export needs the onnx package: pip install \"npframe[onnx]\"") from None
     model = to_onnx(load(args.run_dir, args.checkpoint))
     onnx.checker.check_model(model)
-    atomic_write_bytes(args.out, model.SerializeToString())
+    cli.write_output(args.out, model.SerializeToString(), "-o")
     dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim[1:]]
     print(f"wrote {args.out}: input 'input' (N, {', '.join(map(str, dims))}), "
           f"output {model.graph.output[0].name!r}, opset {OPSET}")

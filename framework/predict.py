@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from . import cli
-from .files import atomic_write_bytes
 from .inference import InputError, Predictor, load
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -109,6 +108,8 @@ def main(argv=None) -> int:
                    "are light on dark)")
     p.add_argument("--out", metavar="FILE", help="write the CSV here (default: standard output)")
     args = p.parse_args(argv)
+    if args.out:
+        cli.check_output(args.out, "--out")
     predictor = load(args.run_dir, args.checkpoint)
     paths = [Path(i) for i in args.inputs]
     if all(q.suffix.lower() in IMAGE_SUFFIXES for q in paths):
@@ -122,7 +123,7 @@ def main(argv=None) -> int:
     except InputError as e:
         raise cli.UsageError(f"{where}: {e}") from None
     if args.out:
-        atomic_write_bytes(args.out, text.encode())
+        cli.write_output(args.out, text.encode(), "--out")
     else:
         sys.stdout.write(text)
     return cli.OK

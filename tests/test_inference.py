@@ -185,3 +185,24 @@ def test_images_without_pillow_is_one_line(runs, tmp_path, monkeypatch, capsys):
     (tmp_path / "a.png").write_bytes(b"")
     assert predict_main([str(runs["digits"]), str(tmp_path / "a.png")]) == 2
     assert capsys.readouterr().err == 'error: reading images needs Pillow: pip install "npframe[images]"\n'
+
+
+@pytest.mark.parametrize("command", ["predict", "export"])
+@pytest.mark.parametrize("target", ["missing/out.file", "folder", "/proc/npframe.out"])
+def test_every_output_path_error_is_one_line(runs, tmp_path, capsys, command, target):
+    """--out and -o into a missing folder, onto a folder, or where nobody may write (/proc: not even root, as
+    CI runs): one line naming the path, exit 2, nothing left behind."""
+    from framework.export import main as export_main
+
+    (tmp_path / "folder").mkdir()
+    np.save(tmp_path / "x.npy", np.zeros((1, 64)))
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    out = target if target.startswith("/") else str(tmp_path / target)
+    capsys.readouterr()
+    if command == "predict":
+        code = predict_main([str(runs["digits"]), str(tmp_path / "x.npy"), "--out", out])
+    else:
+        code = export_main([str(runs["digits"]), "-o", out])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and out in err and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
