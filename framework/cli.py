@@ -114,6 +114,33 @@ def write_output(path: str | os.PathLike, data: bytes, what: str) -> None:
         raise UsageError(f"{what} {path}: cannot write ({e.strerror or e})") from None
 
 
+def diverged_guard(run_dir: str | os.PathLike, checkpoint: str | None, default: str) -> str:
+    """The checkpoint a command uses. Of a run whose summary says it diverged, only a checkpoint the user names
+    (a UsageError otherwise, saying where it diverged and which epoch each checkpoint holds), with a warning line."""
+    import json
+
+    from . import checkpoint as ckpt
+
+    which = checkpoint or default
+    try:
+        summary = json.loads((Path(run_dir) / "summary.json").read_text())
+    except (OSError, ValueError):
+        return which
+    if not isinstance(summary, dict) or summary.get("status") != "diverged":
+        return which
+    d = summary.get("diverged") or {}
+    why = f"{run_dir} diverged at epoch {d.get('epoch', '?')} ({d.get('reason', 'non-finite values')})"
+    try:
+        held = f"the weights after epoch {ckpt.read(ckpt.checkpoint_dir(run_dir) / f'{which}.npz')[0]['epoch']}"
+    except (ckpt.CheckpointError, KeyError):
+        held = "no readable weights"
+    if checkpoint is None:
+        raise UsageError(f"{why}; checkpoints/{which}.npz holds {held}: give --checkpoint {which} to use them "
+                         f"anyway")
+    print(f"warning: {why}; using checkpoints/{which}.npz, {held}", file=sys.stderr)
+    return which
+
+
 def remove_dirs(created: list[Path]) -> None:
     """Remove folders this command created, deepest first, if they are still empty."""
     for p in reversed(created):

@@ -63,14 +63,15 @@ def main(argv=None) -> int:
                                             "network, and its softmax, sigmoid or target-unit output.")
     p.add_argument("run_dir", help="a run directory")
     p.add_argument("-o", "--out", required=True, metavar="FILE", help="the .onnx file to write")
-    p.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which weights (default: best)")
+    p.add_argument("--checkpoint", choices=("best", "last"), default=None,
+                   help="which weights (default: best; a run that diverged needs it named)")
     args = p.parse_args(argv)
     cli.check_output(args.out, "-o")
     try:
         import onnx
     except ImportError:
         raise cli.UsageError("export needs the onnx package: pip install \"npframe[onnx]\"") from None
-    model = to_onnx(load(args.run_dir, args.checkpoint))
+    model = to_onnx(load(args.run_dir, cli.diverged_guard(args.run_dir, args.checkpoint, "best")))
     onnx.checker.check_model(model)
     cli.write_output(args.out, model.SerializeToString(), "-o")
     dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim[1:]]

@@ -206,3 +206,36 @@ def test_every_output_path_error_is_one_line(runs, tmp_path, capsys, command, ta
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and out in err and "Traceback" not in err, err
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("command", ["predict", "export", "evaluate"])
+def test_a_diverged_run_is_used_only_with_a_named_checkpoint_and_says_so(runs, tmp_path, capsys, command):
+    import shutil
+
+    from framework.evaluate import main as evaluate_main
+    from framework.export import main as export_main
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(runs["digits"], run_dir)
+    from framework.checkpoint import read
+
+    which = "last" if command == "evaluate" else "best"
+    held = read(run_dir / "checkpoints" / f"{which}.npz")[0]["epoch"]  # other tests may have extended the run
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary.update(status="diverged", diverged={"epoch": held + 1, "step": 40, "reason": "the training loss is nan"})
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    np.save(tmp_path / "x.npy", np.zeros((1, 64)))
+    args = {"predict": lambda extra: predict_main([str(run_dir), str(tmp_path / "x.npy"), *extra]),
+            "export": lambda extra: export_main([str(run_dir), "-o", str(tmp_path / "m.onnx"), *extra]),
+            "evaluate": lambda extra: evaluate_main([str(run_dir), *extra])}[command]
+    capsys.readouterr()
+    assert args([]) == 2
+    err = capsys.readouterr().err
+    assert f"diverged at epoch {held + 1} (the training loss is nan)" in err and f"after epoch {held}" in err
+    assert "--checkpoint" in err and not (tmp_path / "m.onnx").exists()
+    if command == "export":
+        pytest.importorskip("onnx")
+    assert args(["--checkpoint", which]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {run_dir} diverged at epoch {held + 1}" in err
+    assert f"using checkpoints/{which}.npz, the weights after epoch {held}" in err
