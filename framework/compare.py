@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import difflib
 import json
 import math
 import os
@@ -157,7 +158,15 @@ def tune_grids(c: dict, cli_tune: str | None, where: str) -> tuple[str, dict[str
     if not isinstance(spec, dict) or len(spec) != 1:
         raise ComparisonError(f"{where}: expected one key and its grid, e.g. {{'optimizer.lr': [1e-3, 3e-3]}}")
     (key, grid), = spec.items()
-    per_variant = isinstance(grid, dict) and set(grid) <= set(c["variants"]) | {"*"}
+    names = set(c["variants"]) | {"*"}
+    per_variant = isinstance(grid, dict) and set(grid) <= names
+    close = {k: difflib.get_close_matches(str(k), list(c["variants"]), n=1, cutoff=0.75)
+             for k in grid} if isinstance(grid, dict) and not per_variant else {}
+    if (close and set(grid) & names) or any(close.values()):  # meant per variant, a name mistyped
+        odd = next(k for k in grid if k not in names and (close[k] or set(grid) & names))
+        hint = f" (did you mean {close[odd][0]!r}?)" if close[odd] else ""
+        raise ComparisonError(f"{where}: {odd!r} is not a variant{hint}; a grid per variant is keyed by variant "
+                              f"names ({', '.join(c['variants'])}) or '*'")
     grids = {}
     for name in c["variants"]:
         g = grid.get(name, grid.get("*")) if per_variant else grid
@@ -170,7 +179,28 @@ def tune_grids(c: dict, cli_tune: str | None, where: str) -> tuple[str, dict[str
         else:
             raise ComparisonError(f"{where}: expected a non-empty list of values (or {{label: value}}) for variant "
                                   f"{name!r}, got {g!r}")
+        labels = [label for label, _ in grids[name]]
+        twice = next((label for label in labels if labels.count(label) > 1), None)
+        if twice is not None:
+            raise ComparisonError(f"{where}: the grid for variant {name!r} holds {twice} twice")
     return key, grids
+
+
+def check_buildable(jobs) -> None:
+    """Every run's recipe builds here, before any trains (its dataset, model, every plugin and parameter): a
+    mistake in one variant or grid value is one line naming it (`at`), exit 2, and nothing has trained."""
+    from .build import build, load_dataset
+
+    datasets, seen = {}, set()
+    for at, recipe in jobs:
+        key = json.dumps({k: v for k, v in recipe.items() if k != "seed"}, sort_keys=True)
+        if key in seen:
+            continue
+        seen.add(key)
+        dkey = json.dumps(recipe["dataset"], sort_keys=True)
+        if dkey not in datasets:
+            datasets[dkey] = load_dataset(recipe, at)
+        build(recipe, at, data=datasets[dkey])
 
 
 def show_value(value) -> str:
@@ -220,6 +250,18 @@ def main(argv=None) -> int:
     tuning = tune_grids(c, args.tune, args.comparison)
     n_seeds = args.seeds or c.get("seeds", 1)
     out_dir = Path(args.logdir) / Path(args.comparison).stem
+    tune_jobs = []
+    if tuning:
+        key, grids = tuning
+        for name, grid in grids.items():
+            for label, value in grid:
+                r = copy.deepcopy(recipes[name])
+                rcp.set_path(r, key, value, where=f"--tune {key}" if args.tune else f"{args.comparison}: tune")
+                where = f"--tune {key}={label}" if args.tune else f"{args.comparison}: tune {key}={label}"
+                tune_jobs.append((name, label, rcp.validate(r, where), out_dir / name / "tune" / f"{key}={label}"))
+    tune_at = f"--tune {args.tune}" if args.tune else args.comparison
+    check_buildable([(f"{args.comparison}: variant {n!r}", r) for n, r in recipes.items()] +
+                    [(f"{tune_at}: variant {n!r} (tune {tuning[0]}={lab})", r) for n, lab, r, _ in tune_jobs])
     cli.make_dir(out_dir, f"--logdir {args.logdir}")
 
     def pending(jobs):
@@ -265,14 +307,7 @@ def main(argv=None) -> int:
     tuned = {}
     if tuning:
         key, grids = tuning
-        jobs = []
-        for name, grid in grids.items():
-            for label, value in grid:
-                r = copy.deepcopy(recipes[name])
-                rcp.set_path(r, key, value, where=f"--tune {key}")
-                jobs.append((name, label, rcp.validate(r, f"{args.comparison}: tune {key}={label}"),
-                             out_dir / name / "tune" / f"{key}={label}"))
-        trials = execute(f"tuning {key} over {sum(map(len, grids.values()))} runs (first seed)", jobs, key)
+        trials = execute(f"tuning {key} over {sum(map(len, grids.values()))} runs (first seed)", tune_jobs, key)
         for name, grid in grids.items():
             scored = [(trials[name, lab]["final"].get(f"val_{metric_of([trials[name, lab]['final']])}", -math.inf),
                        -i, lab, v) for i, (lab, v) in enumerate(grid)
@@ -299,9 +334,9 @@ def main(argv=None) -> int:
     if untuned:  # no grid value trained: the seeds ran at the file's own value, which is not what was asked
         print(f"error: tuning failed for {', '.join(untuned)}: no value of the grid completed (tuning.md)",
               file=sys.stderr)
-    broken = [f"{n} {tuning[0]}={lab}" for (n, lab), s in trials.items() if s.get("status") == "failed"] \
-        if tuning else []
-    if broken:  # a candidate that crashed was never compared: the choice is not the one asked for
+    broken = [f"{n} {tuning[0]}={lab}" for (n, lab), s in trials.items()
+              if s.get("status") in ("failed", "diverged")] if tuning else []
+    if broken:  # a candidate that crashed or diverged was never compared: the choice is not the one asked for
         print(f"error: tuning trials failed: {', '.join(broken)} (tuning.md); the choice was made without them",
               file=sys.stderr)
     return cli.FAILED if untuned or broken or any(r["failed"] or r["diverged"] for r in rows) else cli.OK

@@ -63,23 +63,53 @@ def test_shipped_digits_comparison_end_to_end(tmp_path, repo_root):
     assert len(event_files(root / "adam" / "seed0")) == 1  # the old run was replaced, not added to
 
 
-def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, repo_root):
+def test_a_run_that_diverges_is_reported_and_the_others_finish(tmp_path, repo_root):
     (tmp_path / "c.py").write_text(f"""
 comparison = {{
     "base": {str(repo_root / "recipes" / "digits_adam.py")!r},
     "set": {{"epochs": 2, "loggers": []}},
-    "variants": {{
-        "ok": {{}},
-        "broken": {{"regularizers": [{{"name": "early_stopping", "monitor": "val_nothing"}}]}},
-    }},
+    "variants": {{"ok": {{}}, "wild": {{"optimizer": {{"name": "sgd", "lr": 1e30}}}}}},
 }}
 """)
     out = compare(str(tmp_path / "c.py"), "--logdir", str(tmp_path / "logs"), cwd=tmp_path)
     assert out.returncode == 1
     rows = {r["variant"]: r for r in csv.DictReader((tmp_path / "logs" / "c" / "results.csv").open())}
-    assert rows["ok"]["runs"] == "1" and rows["broken"]["failed"] == "1"
-    assert "monitor 'val_nothing' is not a metric of this run" in rows["broken"]["error"]
-    assert "broken seed 0: failed" in out.stdout
+    assert rows["ok"]["runs"] == "1" and rows["wild"]["diverged"] == "1"
+
+
+@pytest.mark.parametrize("variants, tune, message", [
+    ('{"ok": {}, "broken": {"regularizers": [{"name": "early_stopping", "monitor": "val_nothing"}]}}', None,
+     "variant 'broken': early_stopping: monitor 'val_nothing' is not a metric of this run"),
+    ('{"ok": {}, "typo": {"optimizer": "adamm"}}', None, "variant 'typo': key 'optimizer': unknown optimizers plugin"),
+    ('{"sgd": {"optimizer": "sgd"}, "adam": {}}', '{"optimizer.lr": {"sgdd": [0.1, 0.2]}}',
+     "'sgdd' is not a variant (did you mean 'sgd'?)"),
+    ('{"adam": {}}', '{"optimizer.lr": {"small": 1e-4, "bad": "fast"}}',
+     "variant 'adam' (tune optimizer.lr=bad): key 'optimizer.lr': expected float, got 'fast'"),
+    ('{"adam": {}}', '{"optimizer.lr": [1e-3, 1e-3]}', "the grid for variant 'adam' holds 0.001 twice"),
+])
+def test_a_comparison_checks_every_run_before_any_trains(tmp_path, repo_root, variants, tune, message):
+    """A mistake in one variant or one grid value: one line, exit 2, no folder, nothing trained."""
+    (tmp_path / "c.py").write_text(f"""
+comparison = {{
+    "base": {str(repo_root / "recipes" / "digits_adam.py")!r},
+    "set": {{"epochs": 1, "loggers": []}},
+    "variants": {variants},
+    {'"tune": ' + tune + ',' if tune else ''}
+}}
+""")
+    out = compare(str(tmp_path / "c.py"), "--logdir", str(tmp_path / "logs"), cwd=tmp_path)
+    assert out.returncode == 2 and message in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert "to run on" not in out.stdout and not (tmp_path / "logs").exists()
+
+
+def test_tune_on_the_command_line_names_tune(tmp_path, repo_root):
+    (tmp_path / "c.py").write_text(f"""
+comparison = {{"base": {str(repo_root / "recipes" / "digits_adam.py")!r}, "variants": {{"a": {{}}}}}}
+""")
+    out = compare(str(tmp_path / "c.py"), "--tune", "optimizer.lr=[0.1, 'x']", "--logdir", str(tmp_path / "l"),
+                  cwd=tmp_path)
+    assert out.returncode == 2 and not (tmp_path / "l").exists()
+    assert out.stderr.startswith("error: --tune optimizer.lr=[0.1, 'x']: variant 'a'"), out.stderr
 
 
 @pytest.mark.parametrize("text,match", [
@@ -304,10 +334,10 @@ comparison = {{
     "base": {str(repo_root / "recipes" / "digits_adam.py")!r},
     "set": {{"loggers": [], "callbacks": [], "epochs": 1, "model.hidden": [8]}},
     "variants": {{"net": {{}}}},
-    "tune": {{"callbacks": {{"plain": [], "broken": [{{"name": "early_stopping", "monitor": "val_nothing"}}]}}}},
+    "tune": {{"optimizer": {{"plain": "adam", "wild": {{"name": "sgd", "lr": 1e30}}}}}},
 }}
 """)
     out = compare(str(tmp_path / "t.py"), "--logdir", str(tmp_path), cwd=tmp_path)
     assert out.returncode == 1, out.stdout
-    assert "tuning trials failed: net callbacks=broken" in out.stderr
-    assert "| net | **plain**: `[]` |" in (tmp_path / "t" / "tuning.md").read_text()  # chosen among the rest
+    assert "tuning trials failed: net optimizer=wild" in out.stderr  # it diverged while training
+    assert "| net | **plain**: `\"adam\"` |" in (tmp_path / "t" / "tuning.md").read_text()  # chosen among the rest
