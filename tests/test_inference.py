@@ -1,5 +1,6 @@
 """Using a trained model: framework.load and Predictor on raw inputs, and python -m framework.predict."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -92,7 +93,7 @@ def test_predict_command(runs, tmp_path, capsys):
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'x.npy'}: inputs of shape (5, 30), expected (N, 10)"
     (tmp_path / "bad.csv").write_text("1,2\n3,oops\n")
     assert predict_main([str(runs["diabetes"]), str(tmp_path / "bad.csv")]) == 2
-    assert "bad.csv: row 2 is not all numbers" in capsys.readouterr().err
+    assert "bad.csv: line 2 is not all numbers" in capsys.readouterr().err
     assert predict_main([str(runs["diabetes"]), str(tmp_path / "missing.csv")]) == 2
     assert "missing.csv: no such file" in capsys.readouterr().err
 
@@ -239,3 +240,57 @@ def test_a_diverged_run_is_used_only_with_a_named_checkpoint_and_says_so(runs, t
     err = capsys.readouterr().err
     assert f"warning: {run_dir} diverged at epoch {held + 1}" in err
     assert f"using checkpoints/{which}.npz, the weights after epoch {held}" in err
+
+
+@pytest.mark.parametrize("text, flags, rows, error", [
+    ("\ufeffa,b,c\n1,2,3\n4,5,6\n", [], 2, None),  # a byte-order mark: the header is still a header
+    ("1,2,3\n4,5,6\n", [], 2, None),
+    ("0,1,2\n1,2,3\n4,5,6\n", [], None, "may be column names (as pandas writes them) or data: give --header"),
+    ("0,1,2\n1,2,3\n4,5,6\n", ["--header"], 2, None),
+    ("0,1,2\n1,2,3\n4,5,6\n", ["--no-header"], 3, None),
+    (",2,3\n4,5,6\n", [], None, "line 1, column 1 is empty"),
+    ("1,2,3\n4,,6\n", [], None, "line 2, column 2 is empty"),
+    ("a,b,c\n1,2,3\n", ["--no-header"], None, "line 1 is not all numbers"),
+])
+def test_predict_reads_exactly_the_csv_rows_it_is_given(tmp_path, capsys, text, flags, rows, error):
+    from framework.predict import read_table
+
+    (tmp_path / "t.csv").write_text(text, encoding="utf-8")
+    header = {"--header": True, "--no-header": False}.get(flags[0]) if flags else None
+    if error:
+        with pytest.raises(framework.cli.UsageError, match=re.escape(error)):
+            read_table(tmp_path / "t.csv", header)
+    else:
+        assert read_table(tmp_path / "t.csv", header).shape == (rows, 3)
+
+
+def test_npy_suffix_case_and_non_numbers(tmp_path):
+    from framework.predict import read_table
+
+    np.save(tmp_path / "a.npy", np.ones((2, 3)))
+    (tmp_path / "a.npy").rename(tmp_path / "A.NPY")
+    assert read_table(tmp_path / "A.NPY").shape == (2, 3)
+    np.save(tmp_path / "s.npy", np.array([["1", "2"]]))
+    with pytest.raises(framework.cli.UsageError, match=r"s.npy: holds <U1 values, expected numbers"):
+        read_table(tmp_path / "s.npy")
+
+
+def test_predict_reads_canvas_ink_16_bit_and_resizes_only_the_same_shape(runs, tmp_path, capsys):
+    Image = pytest.importorskip("PIL.Image")
+    x_raw, z, _ = raw_test_split(runs["digits"])
+    digit = np.round(x_raw[0].reshape(8, 8) * 255 / 16).astype(np.uint8)
+    capsys.readouterr()
+    rgba = np.zeros((8, 8, 4), np.uint8)
+    rgba[..., 3] = digit  # black ink, its shape only in the alpha channel (an HTML canvas's export)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "canvas.png")
+    Image.fromarray(digit.astype(np.uint16) * 257).save(tmp_path / "deep.png")  # 16-bit
+    Image.fromarray(np.kron(digit, np.ones((4, 4), np.uint8))).save(tmp_path / "big.png")  # 32x32
+    Image.fromarray(np.zeros((8, 12), np.uint8)).save(tmp_path / "wide.png")
+    expected = int(z[0].argmax())
+    for name, note in (("canvas", "alpha channel"), ("deep", "16-bit values scaled"), ("big", "resized from 32x32")):
+        assert predict_main([str(runs["digits"]), str(tmp_path / f"{name}.png")]) == 0
+        out, err = capsys.readouterr()
+        assert int(out.splitlines()[1].split(",")[0]) == expected or name == "big", (name, out)
+        assert note in err, err
+    assert predict_main([str(runs["digits"]), str(tmp_path / "wide.png")]) == 2
+    assert "wide.png: 12x8 pixels, expected 8x8 or the same aspect ratio" in capsys.readouterr().err
