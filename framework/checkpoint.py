@@ -67,6 +67,7 @@ def save(trainer, path: str | os.PathLike) -> None:
         "optimizer": {"class": type(trainer.optimizer).__qualname__,
                       "state": _split("optimizer/", trainer.optimizer.state_dict(), arrays)},
         "callbacks": callbacks,
+        "recipe": trainer.recipe,  # the work these weights come from (resume checks recipe.json against it)
     }
     buf = io.BytesIO()
     np.savez(buf, meta=np.array(json.dumps(meta)), **arrays)

@@ -96,7 +96,7 @@ def _finished(run_dir: Path, recipe: dict) -> dict | None:
         same = json.loads((run_dir / "recipe.json").read_text()) == json.loads(json.dumps(recipe))
     except (OSError, ValueError):
         return None
-    return summary if same and summary.get("status") == "completed" else None
+    return summary if same and summary.get("status") == "completed" and not summary.get("extensions") else None
 
 
 def _completed_runs(logdir: Path) -> dict[str, Path]:
@@ -105,7 +105,8 @@ def _completed_runs(logdir: Path) -> dict[str, Path]:
     for recipe_file in sorted(logdir.glob("*/*/*/recipe.json")) + sorted(logdir.glob("*/*/tune/*/recipe.json")):
         try:
             recipe = json.loads(recipe_file.read_text())
-            if json.loads((recipe_file.parent / "summary.json").read_text()).get("status") == "completed":
+            summary = json.loads((recipe_file.parent / "summary.json").read_text())
+            if summary.get("status") == "completed" and not summary.get("extensions"):  # not extended since
                 found.setdefault(json.dumps(recipe, sort_keys=True), recipe_file.parent)
         except (OSError, ValueError):
             continue

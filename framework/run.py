@@ -8,6 +8,7 @@ recipe error (nothing written), 130 interrupted (SIGINT or SIGTERM; the summary 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import shlex
 import sys
@@ -74,6 +75,7 @@ def summary_of(trainer, status: str, started: float) -> dict:
         "final": final,
         "history": s.history,
         "error": None if e is None or isinstance(e, KeyboardInterrupt) else f"{type(e).__name__}: {e}",
+        "extensions": trainer.run_info.get("extensions", []),  # --resume --epochs N since recipe.json's first run
     }
     if isinstance(e, Diverged):
         out["diverged"] = {"epoch": e.epoch, "step": e.step, "reason": e.what, "lr": e.lr}
@@ -115,6 +117,17 @@ def load_run(run_dir: str | Path, which: str = "last", weights_only: bool = Fals
         raise rcp.RecipeError(f"{path}: no such checkpoint (none of its epochs improved the monitored metric, "
                               f"or the recipe's checkpoint callback has save_best=False)")
     recipe = rcp.validate(rcp.load_raw(recipe_file), str(recipe_file))
+    try:
+        trained = ckpt.read(path)[0].get("recipe")
+    except ckpt.CheckpointError:
+        trained = None  # reported below, with the other checkpoint offered
+    if trained is not None:  # recipe.json is the work as first run; only epochs may have grown since (--epochs)
+        changed = _first_difference(rcp.validate(copy.deepcopy(trained), str(path)), recipe, skip=("epochs",))
+        if changed is not None:
+            key, was, now = changed
+            raise rcp.RecipeError(f"{recipe_file}: key {key!r} says {now!r}, but {path.name} was trained with {was!r}: "
+                                  f"a run continues the work it recorded; start a new run for a changed recipe")
+        recipe["epochs"] = trained["epochs"]
     trainer = build(recipe, where=str(recipe_file), run_dir=str(run_dir))
     try:
         ckpt.load(trainer, path, weights_only=weights_only)
@@ -127,6 +140,25 @@ def load_run(run_dir: str | Path, which: str = "last", weights_only: bool = Fals
             hint = ""
         raise rcp.RecipeError(f"{e}{hint}") from None
     return trainer
+
+
+def _first_difference(a, b, skip=(), at: str = ""):
+    """(dotted key, value in a, value in b) of the first place two JSON-like values differ, else None."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b), key=str):
+            if not at and k in skip:
+                continue
+            d = _first_difference(a.get(k), b.get(k), skip, f"{at}.{k}" if at else str(k))
+            if d is not None:
+                return d
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = _first_difference(x, y, skip, f"{at}.{i}")
+            if d is not None:
+                return d
+        return None
+    return None if a == b else (at, a, b)
 
 
 def _write_summary(run_dir: Path, summary: dict) -> str:
@@ -145,17 +177,29 @@ def main(argv=None) -> int:
     started = time.time()
     if args.resume:
         run_dir = Path(args.resume)
+        if not (run_dir / "recipe.json").is_file():
+            raise rcp.RecipeError(f"{run_dir}: not a run directory (no recipe.json)")
+        lock = cli.lock_run(run_dir)
         trainer = load_run(run_dir, args.checkpoint or "last")
         done = trainer.state.epoch
+        try:
+            before = json.loads((run_dir / "summary.json").read_text())
+        except (OSError, ValueError):
+            before = {}
+        extensions = list(before.get("extensions", []))
         if args.epochs is not None:
             if args.epochs <= done:
                 raise cli.UsageError(f"--epochs {args.epochs}: {run_dir} has already trained {done} epochs; give "
                                      f"more than {done}")
+            extensions.append({"after_epoch": done, "epochs": args.epochs})  # recipe.json stays as first run
             trainer.epochs = trainer.recipe["epochs"] = args.epochs
-            atomic_write_json(run_dir / "recipe.json", trainer.recipe)  # the run's record says what it ran
         elif done >= trainer.epochs:
             raise cli.UsageError(f"{run_dir} has finished its {trainer.epochs} epochs; to train further give "
                                  f"--epochs N with N > {trainer.epochs}")
+        elif before.get("status") == "completed":
+            raise cli.UsageError(f"{run_dir} completed after {done} of {trainer.epochs} epochs (a callback such as "
+                                 f"early_stopping ended it); to train further give --epochs N with N > {done}")
+        trainer.run_info = {"run": run_dir.name, "extensions": extensions}
         print(f"resuming {run_dir} after epoch {done} of {trainer.epochs}")
     else:
         recipe = resolve(args.recipe, args.overrides)
@@ -169,6 +213,7 @@ def main(argv=None) -> int:
             cli.remove_dirs(created)
             raise cli.UsageError(f"--logdir {args.logdir}: cannot create a run folder ({e.strerror or e})") from None
         try:
+            lock = cli.lock_run(run_dir)  # noqa: F841 (held until the process ends)
             trainer = build(recipe, where=args.recipe, run_dir=str(run_dir))
             trainer.run_info = {"run": run_dir.name}
             atomic_write_json(run_dir / "recipe.json", recipe)

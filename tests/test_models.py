@@ -210,3 +210,61 @@ def test_every_published_recipe_json_builds_its_network(repo_root):
             hidden = recipe["model"]["hidden"]
             assert [p.name for p in model.params if p.name.endswith(".W")] == \
                 [f"dense{i}.W" for i in range(len(hidden) + 1)]
+
+
+def _quick_run(repo_root, tmp_path, capsys, *sets, name="r"):
+    recipe = str(repo_root / "recipes" / "digits_adam.py")
+    args = [recipe, "--set", "loggers=[]", "--set", "callbacks=['checkpoint']", "--set", "epochs=2", *sets]
+    code, _, err = run([*args, "--name", name], tmp_path, capsys)
+    assert code == 0, err
+    return tmp_path / "logs" / "digits_adam" / name
+
+
+def test_resume_refuses_an_edited_recipe_json_naming_the_key(repo_root, tmp_path, capsys):
+    run_dir = _quick_run(repo_root, tmp_path, capsys)
+    original = (run_dir / "recipe.json").read_text()
+    for key, value in (("optimizer", {"name": "adam", "lr": 0.01}), ("model", {"hidden": [64], "activation": "tanh"})):
+        edited = json.loads(original)
+        edited[key] = value
+        (run_dir / "recipe.json").write_text(json.dumps(edited))
+        code, _, err = run(["--resume", str(run_dir), "--epochs", "3"], tmp_path, capsys)
+        where = "optimizer.lr" if key == "optimizer" else "model.activation"
+        assert code == 2 and f"key '{where}' says" in err and "was trained with" in err, err
+    (run_dir / "recipe.json").write_text(original)
+
+
+def test_extending_a_run_keeps_its_recipe_and_is_never_reused_as_a_fresh_run(repo_root, tmp_path, capsys):
+    from framework.compare import _finished
+
+    run_dir = _quick_run(repo_root, tmp_path, capsys)
+    before = (run_dir / "recipe.json").read_text()
+    code, _, _ = run(["--resume", str(run_dir), "--epochs", "4"], tmp_path, capsys)
+    assert code == 0 and (run_dir / "recipe.json").read_text() == before  # the recipe as first run
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["extensions"] == [{"after_epoch": 2, "epochs": 4}] and summary["epochs_completed"] == 4
+    fresh4 = dict(json.loads(before), epochs=4)
+    assert _finished(run_dir, fresh4) is None and _finished(run_dir, json.loads(before)) is None
+    code, _, err = run(["--resume", str(run_dir), "--epochs", "5"], tmp_path, capsys)  # the extension continues
+    assert code == 0 and json.loads((run_dir / "summary.json").read_text())["epochs_completed"] == 5
+
+
+def test_a_run_early_stopping_completed_is_not_trained_on_by_a_plain_resume(repo_root, tmp_path, capsys):
+    run_dir = _quick_run(repo_root, tmp_path, capsys, "--set", "epochs=30", "--set",
+                         "regularizers=[{'name': 'early_stopping', 'monitor': 'train_loss', 'patience': 1, "
+                         "'min_delta': 10.0}]")
+    done = json.loads((run_dir / "summary.json").read_text())["epochs_completed"]
+    assert done < 30
+    code, _, err = run(["--resume", str(run_dir)], tmp_path, capsys)
+    assert code == 2 and f"completed after {done} of 30 epochs" in err
+
+
+def test_a_run_being_trained_cannot_be_resumed_a_second_time(repo_root, tmp_path, capsys):
+    import fcntl
+
+    run_dir = _quick_run(repo_root, tmp_path, capsys)
+    with open(run_dir / ".lock", "a+") as held:  # as a training process holds it
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        code, _, err = run(["--resume", str(run_dir), "--epochs", "3"], tmp_path, capsys)
+    assert code == 2 and "another process is training this run now" in err
+    code, _, _ = run(["--resume", str(run_dir), "--epochs", "3"], tmp_path, capsys)
+    assert code == 0  # released (also when a process dies: the system drops its locks)
