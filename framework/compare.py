@@ -27,7 +27,7 @@ from typing import Any
 from . import cli
 from . import recipe as rcp
 from .backends import run_local
-from .files import atomic_write_bytes
+from .files import atomic_write_bytes, atomic_write_json, manifest_problem
 from .report import cell, metric_of, table, write_plot, write_results
 
 COMPARISON_KEYS = {"base", "variants", "baseline", "seeds", "set", "description", "tune"}
@@ -90,7 +90,10 @@ def variant_recipes(c: dict, overrides: list[str], where: str) -> dict[str, dict
 
 
 def _finished(run_dir: Path, recipe: dict) -> dict | None:
-    """The summary of a completed earlier run of exactly this recipe, else None."""
+    """The summary of a completed earlier run of exactly this recipe, never extended, with every file as its
+    manifest lists it; else None."""
+    if manifest_problem(run_dir) is not None:
+        return None
     try:
         summary = json.loads((run_dir / "summary.json").read_text())
         same = json.loads((run_dir / "recipe.json").read_text()) == json.loads(json.dumps(recipe))
@@ -106,7 +109,8 @@ def _completed_runs(logdir: Path) -> dict[str, Path]:
         try:
             recipe = json.loads(recipe_file.read_text())
             summary = json.loads((recipe_file.parent / "summary.json").read_text())
-            if summary.get("status") == "completed" and not summary.get("extensions"):  # not extended since
+            if summary.get("status") == "completed" and not summary.get("extensions") and \
+                    manifest_problem(recipe_file.parent) is None:  # complete, and not extended since
                 found.setdefault(json.dumps(recipe, sort_keys=True), recipe_file.parent)
         except (OSError, ValueError):
             continue
@@ -264,6 +268,15 @@ def main(argv=None) -> int:
     check_buildable([(f"{args.comparison}: variant {n!r}", r) for n, r in recipes.items()] +
                     [(f"{tune_at}: variant {n!r} (tune {tuning[0]}={lab})", r) for n, lab, r, _ in tune_jobs])
     cli.make_dir(out_dir, f"--logdir {args.logdir}")
+    # which comparison file owns out_dir, as a path relative to it (the same in every clone of a repository)
+    owner, mine = out_dir / "comparison.json", os.path.relpath(Path(args.comparison).resolve(), out_dir.resolve())
+    try:
+        other = json.loads(owner.read_text()).get("file")
+    except (OSError, ValueError, AttributeError):
+        other = None
+    if other not in (None, mine):  # never replace the runs of another comparison that has the same name
+        raise cli.UsageError(f"--logdir {args.logdir}: {out_dir} holds the runs of {other}; give another --logdir")
+    atomic_write_json(owner, {"file": mine})
 
     def pending(jobs):
         """(results of finished runs, tasks still to run) for [(name, tag, recipe, run_dir)]."""

@@ -20,7 +20,7 @@ from . import checkpoint as ckpt
 from . import cli
 from . import recipe as rcp
 from .build import build
-from .files import atomic_write_json, unique_dir
+from .files import atomic_write_json, unique_dir, write_manifest
 from .inference import save_description
 from .malloc import tune_malloc
 from .trainer import Diverged
@@ -247,6 +247,8 @@ def main(argv=None) -> int:
         return cli.FAILED
     summary = summary_of(trainer, "completed", started)
     note = _write_summary(run_dir, summary)
+    if not note:
+        write_manifest(run_dir)
     if note:
         print(f"error: training completed but{note.lstrip(';')} (run directory {run_dir})", file=sys.stderr)
         return cli.FAILED

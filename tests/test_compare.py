@@ -341,3 +341,33 @@ comparison = {{
     assert out.returncode == 1, out.stdout
     assert "tuning trials failed: net optimizer=wild" in out.stderr  # it diverged while training
     assert "| net | **plain**: `\"adam\"` |" in (tmp_path / "t" / "tuning.md").read_text()  # chosen among the rest
+
+
+def test_a_run_is_reused_only_while_its_files_match_its_manifest(tmp_path, repo_root):
+    (tmp_path / "c.py").write_text(f"""
+comparison = {{"base": {str(repo_root / "recipes" / "digits_adam.py")!r}, "set": {{"epochs": 1, "loggers": []}},
+              "variants": {{"a": {{}}}}}}
+""")
+    first = compare(str(tmp_path / "c.py"), "--logdir", str(tmp_path / "logs"), cwd=tmp_path)
+    assert first.returncode == 0
+    run_dir = tmp_path / "logs" / "c" / "a" / "seed0"
+    assert "summary.json" in json.loads((run_dir / "manifest.json").read_text())["files"]
+    again = compare(str(tmp_path / "c.py"), "--logdir", str(tmp_path / "logs"), cwd=tmp_path)
+    assert "1 finished earlier, 0 to run" in again.stdout
+    description = run_dir / "preprocessing.json"
+    description.write_text(description.read_text()[:20])  # truncated after the run finished
+    damaged = compare(str(tmp_path / "c.py"), "--logdir", str(tmp_path / "logs"), cwd=tmp_path)
+    assert damaged.returncode == 0 and "0 finished earlier, 1 to run" in damaged.stdout
+
+
+def test_a_comparison_never_takes_over_another_ones_folder(tmp_path, repo_root):
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "c.py").write_text(f"""
+comparison = {{"base": {str(repo_root / "recipes" / "digits_adam.py")!r}, "set": {{"epochs": 1, "loggers": []}},
+              "variants": {{"{folder}": {{}}}}}}
+""")
+    assert compare(str(tmp_path / "one" / "c.py"), "--logdir", str(tmp_path / "logs"), cwd=tmp_path).returncode == 0
+    out = compare(str(tmp_path / "two" / "c.py"), "--logdir", str(tmp_path / "logs"), cwd=tmp_path)
+    assert out.returncode == 2 and "holds the runs of" in out.stderr and "one/c.py" in out.stderr
+    assert (tmp_path / "logs" / "c" / "one" / "seed0" / "manifest.json").is_file()

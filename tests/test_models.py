@@ -244,7 +244,7 @@ def test_extending_a_run_keeps_its_recipe_and_is_never_reused_as_a_fresh_run(rep
     assert summary["extensions"] == [{"after_epoch": 2, "epochs": 4}] and summary["epochs_completed"] == 4
     fresh4 = dict(json.loads(before), epochs=4)
     assert _finished(run_dir, fresh4) is None and _finished(run_dir, json.loads(before)) is None
-    code, _, err = run(["--resume", str(run_dir), "--epochs", "5"], tmp_path, capsys)  # the extension continues
+    code, _, _ = run(["--resume", str(run_dir), "--epochs", "5"], tmp_path, capsys)  # the extension continues
     assert code == 0 and json.loads((run_dir / "summary.json").read_text())["epochs_completed"] == 5
 
 
