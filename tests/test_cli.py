@@ -22,7 +22,8 @@ def test_end_to_end_mnist_subset(tmp_path, repo_root):
     assert f"run directory: {run_dir.relative_to(tmp_path)}" in out.stdout or str(run_dir) in out.stdout
     assert "epoch   2/2" in out.stdout and "tensorboard --logdir" in out.stdout
     names = sorted(p.name for p in run_dir.iterdir() if not p.name.startswith("events."))
-    assert names == ["checkpoints", "preprocessing.json", "recipe.json", "summary.json", "test", "train", "validation"]
+    assert names == [".lock", "checkpoints", "manifest.json", "preprocessing.json", "recipe.json", "summary.json",
+                     "test", "train", "validation"]  # .lock: held while a process trains it
     assert "Layer (type)" in out.stdout and "Total params: 50,890" in out.stdout  # the model summary, as Keras
     assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["best.npz", "last.npz"]
 

@@ -168,7 +168,8 @@ def test_a_finished_run_continues_with_more_epochs(runs, capsys):
     assert "resuming" in capsys.readouterr().out
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "completed" and [h["epoch"] for h in summary["history"]] == [1, 2, 3, 4, 5]
-    assert json.loads((run_dir / "recipe.json").read_text())["epochs"] == 5
+    assert json.loads((run_dir / "recipe.json").read_text())["epochs"] == 3  # the recipe as first run
+    assert summary["extensions"] == [{"after_epoch": 3, "epochs": 5}]
     assert framework.load(run_dir, "last").predict(np.zeros((1, 64))).shape == (1,)
 
 
