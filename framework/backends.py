@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
-from .files import atomic_write_json, write_manifest
+from .files import atomic_write_json, hold, write_manifest
 from .inference import save_description
 from .malloc import tune_malloc
 from .trainer import Diverged
@@ -28,7 +28,9 @@ def run_one(recipe: dict, run_dir: str, info: dict | None = None) -> dict:
 
     run_dir_p = Path(run_dir)
     run_dir_p.parent.mkdir(parents=True, exist_ok=True)
-    lock = _hold(run_dir_p)  # noqa: F841 (one process writes a run folder; released when this one ends)
+    lock = hold(run_dir_p.parent / f".{run_dir_p.name}.lock")  # one process writes a run folder at a time
+    if lock is None:  # another is writing it: leave its files alone
+        return {"status": "failed", "error": f"{run_dir}: another process is writing this run now"}
     if run_dir_p.exists():  # an earlier failed or --force'd run: start clean, one event file per run
         shutil.rmtree(run_dir_p)
     run_dir_p.mkdir(parents=True)
@@ -50,19 +52,6 @@ def run_one(recipe: dict, run_dir: str, info: dict | None = None) -> dict:
     if summary["status"] == "completed":
         write_manifest(run_dir_p)  # last: the run is complete when its manifest checks
     return summary
-
-
-def _hold(run_dir: Path):
-    """An flock on <parent>/.<name>.lock: a second process writing the same run folder stops with one line."""
-    import fcntl
-
-    f = open(run_dir.parent / f".{run_dir.name}.lock", "a+")
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        f.close()
-        raise RuntimeError(f"{run_dir}: another process is writing this run now") from None
-    return f
 
 
 def run_info(variant: str, run_dir: Path) -> dict:

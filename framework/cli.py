@@ -144,14 +144,11 @@ def diverged_guard(run_dir: str | os.PathLike, checkpoint: str | None, default: 
 def lock_run(run_dir: str | os.PathLike):
     """Hold the run folder for this process (an flock on `.lock` inside it, released by the system when the
     process ends, crash or not); a UsageError if another process holds it. Returns the open lock file: keep it."""
-    import fcntl
+    from .files import hold
 
-    f = open(Path(run_dir) / ".lock", "a+")
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        f.close()
-        raise UsageError(f"{run_dir}: another process is training this run now; wait for it to finish") from None
+    f = hold(Path(run_dir) / ".lock")
+    if f is None:
+        raise UsageError(f"{run_dir}: another process is training this run now; wait for it to finish")
     return f
 
 

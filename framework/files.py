@@ -100,3 +100,17 @@ def manifest_problem(run_dir: str | os.PathLike) -> str | None:
         if p.stat().st_size != entry.get("bytes") or _digest(p) != entry.get("sha256"):
             return f"{name} differs from the manifest (truncated or changed)"
     return None
+
+
+def hold(lock_path: str | os.PathLike):
+    """An exclusive flock on lock_path (created if needed) for as long as the returned file stays open; the
+    system releases it when the process ends, crash or not. None if another process holds it."""
+    import fcntl
+
+    f = open(lock_path, "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        return None
+    return f

@@ -371,3 +371,20 @@ comparison = {{"base": {str(repo_root / "recipes" / "digits_adam.py")!r}, "set":
     out = compare(str(tmp_path / "two" / "c.py"), "--logdir", str(tmp_path / "logs"), cwd=tmp_path)
     assert out.returncode == 2 and "holds the runs of" in out.stderr and "one/c.py" in out.stderr
     assert (tmp_path / "logs" / "c" / "one" / "seed0" / "manifest.json").is_file()
+
+
+def test_a_run_folder_another_process_is_writing_is_left_alone(tmp_path, repo_root):
+    from framework.backends import run_one
+    from framework.files import hold
+    from framework.run import resolve
+
+    run_dir = tmp_path / "v" / "seed0"
+    run_dir.mkdir(parents=True)
+    (run_dir / "theirs.txt").write_text("in progress")
+    held = hold(tmp_path / "v" / ".seed0.lock")
+    recipe = resolve(str(repo_root / "recipes" / "digits_adam.py"), ["epochs=1", "loggers=[]"])
+    summary = run_one(recipe, str(run_dir))
+    assert summary["status"] == "failed" and "another process is writing this run now" in summary["error"]
+    assert (run_dir / "theirs.txt").read_text() == "in progress"
+    held.close()
+    assert run_one(recipe, str(run_dir))["status"] == "completed" and not (run_dir / "theirs.txt").exists()
