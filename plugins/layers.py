@@ -11,6 +11,21 @@ from framework.layers import sigmoid
 from framework.parallel import over_batch
 
 
+def _check_init(init: str) -> str:
+    if init not in ("auto", "he", "glorot"):
+        raise ValueError(f"init: expected 'auto', 'he' or 'glorot', got {init!r}")
+    return init
+
+
+def _weights(layer, shape, fan_in: int, fan_out: int, rng, dtype) -> list[Param]:
+    """A weight layer's parameters: W of `shape` drawn N(0, 2/fan_in) (He) or N(0, 2/(fan_in + fan_out)) (Glorot)
+    as `layer.init` says, and a zero bias over the last axis when `layer.bias`; set as layer.W and layer.b."""
+    scale = math.sqrt(2.0 / fan_in) if layer.init == "he" else math.sqrt(2.0 / (fan_in + fan_out))
+    layer.W = Param(f"{layer.name}.W", (rng.standard_normal(shape) * scale).astype(dtype), decay=True)
+    layer.b = Param(f"{layer.name}.b", np.zeros(shape[-1], dtype=dtype), decay=False) if layer.bias else None
+    return [layer.W, layer.b] if layer.bias else [layer.W]
+
+
 class Dense(Layer):
     """y = x W + b for (features,) inputs. init "auto": He before a ReLU-family activation, Glorot otherwise."""
 
@@ -19,18 +34,13 @@ class Dense(Layer):
     def __init__(self, units: int, init: str = "auto", bias: bool = True):
         if not isinstance(units, int) or units < 1:
             raise ValueError(f"units: expected a positive integer, got {units!r}")
-        if init not in ("auto", "he", "glorot"):
-            raise ValueError(f"init: expected 'auto', 'he' or 'glorot', got {init!r}")
-        self.units, self.init, self.bias = units, init, bias
+        self.units, self.init, self.bias = units, _check_init(init), bias
 
     def build(self, input_shape, rng, dtype):
         if len(input_shape) != 1:
             raise ValueError(f"expects (features,) inputs, got {tuple(input_shape)}: put a 'flatten' layer before it")
         n_in = input_shape[0]
-        scale = math.sqrt(2.0 / n_in) if self.init == "he" else math.sqrt(2.0 / (n_in + self.units))
-        self.W = Param(f"{self.name}.W", (rng.standard_normal((n_in, self.units)) * scale).astype(dtype), decay=True)
-        self.b = Param(f"{self.name}.b", np.zeros(self.units, dtype=dtype), decay=False) if self.bias else None
-        self.params = [self.W, self.b] if self.bias else [self.W]
+        self.params = _weights(self, (n_in, self.units), n_in, self.units, rng, dtype)
         return (self.units,)
 
     def forward(self, x):
@@ -256,7 +266,7 @@ class BatchNorm(Layer):
         n, t = len(x), x.size // (len(x) * x.shape[-1])  # t pixels an image
         x2, xr = x.reshape(-1, x.shape[-1]), x.reshape(n, -1)
         m = len(x2)
-        ones = np.ones(m, x.dtype)
+        ones = self._ones(m, x.dtype)
         if not self.training:
             self.inv_std = 1.0 / np.sqrt(self.running_var + self.eps)
             self.xhat = (xr - np.tile(self.running_mean, t)) * np.tile(self.inv_std, t)
@@ -278,11 +288,17 @@ class BatchNorm(Layer):
         out += np.tile(self.beta.value, t)
         return out.reshape(x.shape)
 
+    def _ones(self, m, dtype):
+        """A vector of m ones, kept while the batch size stays (the per-channel sums are products with it)."""
+        if getattr(self, "ones", None) is None or self.ones.shape != (m,) or self.ones.dtype != dtype:
+            self.ones = np.ones(m, dtype)
+        return self.ones
+
     def _backward_images(self, grad, need_input_grad):
         t, c = self.tile, grad.shape[-1]
         gr = grad.reshape(len(grad), -1)
         m = gr.size // c
-        ones = np.ones(m, grad.dtype)
+        ones = self._ones(m, grad.dtype)
         self.gamma.grad[...] = ones @ (gr * self.xhat).reshape(m, c)
         self.beta.grad[...] = ones @ gr.reshape(m, c)
         if not need_input_grad:
@@ -462,9 +478,7 @@ class Conv2D(Layer):
         if padding not in ("same", "valid") and not (isinstance(padding, int) and not isinstance(padding, bool)
                                                      and padding >= 0):
             raise ValueError(f"padding: expected 'same', 'valid' or a non-negative integer, got {padding!r}")
-        if init not in ("auto", "he", "glorot"):
-            raise ValueError(f"init: expected 'auto', 'he' or 'glorot', got {init!r}")
-        self.padding, self.bias, self.init = padding, bias, init
+        self.padding, self.bias, self.init = padding, bias, _check_init(init)
 
     def build(self, input_shape, rng, dtype):
         if len(input_shape) != 3:
@@ -484,11 +498,7 @@ class Conv2D(Layer):
         wo = (w + sum(pads[1]) - kw) // sw + 1
         if ho < 1 or wo < 1:
             raise ValueError(f"a {kh}x{kw} kernel does not fit {h}x{w} images with padding {self.padding!r}")
-        fan_in, fan_out = kh * kw * c, kh * kw * self.filters
-        scale = math.sqrt(2.0 / fan_in) if self.init == "he" else math.sqrt(2.0 / (fan_in + fan_out))
-        self.W = Param(f"{self.name}.W", (rng.standard_normal((kh, kw, c, self.filters)) * scale).astype(dtype))
-        self.b = Param(f"{self.name}.b", np.zeros(self.filters, dtype=dtype), decay=False) if self.bias else None
-        self.params = [self.W, self.b] if self.bias else [self.W]
+        self.params = _weights(self, (kh, kw, c, self.filters), kh * kw * c, kh * kw * self.filters, rng, dtype)
         self.out_hw = (ho, wo)
         return (ho, wo, self.filters)
 
