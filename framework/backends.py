@@ -20,9 +20,25 @@ from .trainer import Diverged
 BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def run_one(recipe: dict, run_dir: str, info: dict | None = None) -> dict:
+class Stopped(Exception):
+    """Raised inside a run whose client asked it to stop (Ctrl-C on a cluster's client)."""
+
+
+class _StopWhen:
+    """Callback: stop the run at the next batch once `stop()` is true."""
+
+    def __init__(self, stop):
+        self.stop = stop
+
+    def on_batch_end(self, trainer, state) -> None:
+        if self.stop():
+            raise Stopped("stopped by its client")
+
+
+def run_one(recipe: dict, run_dir: str, info: dict | None = None, stop=None) -> dict:
     """Train one run into run_dir (worker process). Returns its summary; a failure is recorded, not raised.
-    `info` ({"variant": ..., "comparison": ...}) reaches the loggers as trainer.run_info."""
+    `info` ({"variant": ..., "comparison": ...}) reaches the loggers as trainer.run_info; `stop()`, if given, is
+    asked after every batch and ends the run as failed ("stopped") when true."""
     from .build import build
     from .run import summary_of
 
@@ -39,6 +55,8 @@ def run_one(recipe: dict, run_dir: str, info: dict | None = None) -> dict:
     try:
         trainer = build(recipe, where=str(run_dir_p / "recipe.json"), run_dir=run_dir)
         trainer.run_info = dict(info or {})
+        if stop is not None:
+            trainer.add_callbacks(_StopWhen(stop))
         atomic_write_json(run_dir_p / "recipe.json", recipe)
         save_description(run_dir_p, trainer.data)
         trainer.fit()

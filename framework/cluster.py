@@ -25,6 +25,7 @@ from .files import default_mode
 
 INSTALL_HINT = "--cluster needs Dask: pip install \"npframe[cluster]\" (or pip install \"dask[distributed]\")"
 RUN_PREFIX = "npframe-run-"
+STARTED, STOP = "npframe-started", "npframe-stop"  # the scheduler's metadata between a client and its runs
 
 
 class ClusterError(RuntimeError):
@@ -86,9 +87,11 @@ def clean_stale_folders(parent: str | None = None) -> list[str]:
     return removed
 
 
-def train_remote(recipe: dict, info: dict | None = None) -> dict:
+def train_remote(recipe: dict, info: dict | None = None, token: str | None = None) -> dict:
     """Runs on a worker: pin BLAS threads to this worker's share of its machine's cores, train in a
-    temporary folder, and return {"recipe", "summary", "files": {relative path: bytes}}."""
+    temporary folder, and return {"recipe", "summary", "files": {relative path: bytes}}. With the submission's
+    `token`, the run records on the scheduler that it started on this worker (a restart is charged only to runs
+    that had started) and stops at its next batch once its client asks (Ctrl-C, or a run given up)."""
     from threadpoolctl import threadpool_limits
 
     from .backends import run_one
@@ -97,14 +100,42 @@ def train_remote(recipe: dict, info: dict | None = None) -> dict:
     threads = blas_share()
     tune_malloc()
     clean_stale_folders()
+    stop, done = threading.Event(), threading.Event()
+    if token is not None:
+        _follow_client(token, stop, done)
     tmp = tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-")
     try:
         with threadpool_limits(threads):
-            summary = run_one(recipe, tmp, info)
+            summary = run_one(recipe, tmp, info, stop=stop.is_set)
         files = {str(p.relative_to(tmp)): p.read_bytes() for p in Path(tmp).rglob("*") if p.is_file()}
     finally:
+        done.set()
         shutil.rmtree(tmp, ignore_errors=True)
     return {"recipe": recipe, "summary": summary, "files": files}
+
+
+def _follow_client(token: str, stop: threading.Event, done: threading.Event, every: float = 0.5) -> None:
+    """Runs on a worker: record this task's start (STARTED/token/key/worker), then set `stop` when the client
+    writes STOP/token/"all" or STOP/token/key; a thread polls the scheduler until `done`."""
+    import time
+
+    from distributed import get_client, get_worker
+
+    worker = get_worker()
+    key, client = worker.get_current_task(), get_client()
+    client.set_metadata([STARTED, token, key, worker.address], time.time())
+
+    def poll():
+        while not done.wait(every):
+            try:
+                asked = client.get_metadata([STOP, token], default={})
+            except Exception:  # the scheduler is gone: the task's result has nowhere to go either
+                continue
+            if asked.get("all") or asked.get(key):
+                stop.set()
+                return
+
+    threading.Thread(target=poll, daemon=True, name="npframe-stop").start()
 
 
 def worker_version() -> str:
@@ -221,24 +252,27 @@ def run_dask(tasks, report, spec: str, log=print, retries: int = 2, timeout: flo
 
 
 class _Submission:
-    """One comparison's tasks on a cluster: keys unique to this submission, restarts counted by the client."""
+    """One comparison's tasks on a cluster: keys unique to this submission, restarts counted by the client (only
+    for runs that had started on the worker that was lost, not for runs queued there)."""
 
     def __init__(self, client, distributed, tasks, report, log, retries: int):
         self.client, self.distributed, self.report, self.log, self.retries = client, distributed, report, log, retries
         self.token = uuid.uuid4().hex[:12]
         self.pending: dict = {}   # future -> task
         self.losses: dict = {}    # (name, seed) -> workers lost while it ran (over all its submissions)
-        self.seen: dict = {}      # task key -> workers lost while it ran, as last reported by the scheduler
+        self.charged: set = set()  # (task key, worker) losses already counted
+        self.submitted: dict = {}  # (name, seed) -> submissions so far (a fresh key each)
         self.given_up: set = set()  # (name, seed) stopped after too many lost workers
         for task in tasks:
             self.submit(task)
 
     def submit(self, task) -> None:
         name, seed, recipe, run_dir = task
-        attempt = self.losses.get((name, seed), 0)
+        attempt = self.submitted[name, seed] = self.submitted.get((name, seed), -1) + 1
         key = f"npframe-{name}-seed{recipe['seed']}-{self.token}-{attempt}"
         info = run_info(name, run_dir)
-        self.pending[self.client.submit(train_remote, recipe, info, key=key, pure=False, retries=self.retries)] = task
+        fut = self.client.submit(train_remote, recipe, info, self.token, key=key, pure=False, retries=self.retries)
+        self.pending[fut] = task
 
     def run(self, results: dict, poll: float) -> None:
         try:
@@ -250,9 +284,15 @@ class _Submission:
                 for fut in done:
                     self.finish(fut, results)
                 self.watch()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # cancelling forgets the tasks; the runs themselves stop when asked
+            self.client.set_metadata([STOP, self.token, "all"], True)
             self.client.cancel(list(self.pending), force=True)
             raise
+        finally:
+            try:  # the start records are this submission's; the stop requests stay for runs still to see them
+                self.client.set_metadata([STARTED, self.token], {})
+            except Exception:
+                pass
 
     def finish(self, fut, results: dict) -> None:
         task = self.pending.pop(fut)
@@ -267,10 +307,8 @@ class _Submission:
                 else "cancelled on the cluster"
             summary = {"status": "failed", "error": lost}
         except Exception as e:
-            if type(e).__name__ == "KilledWorker" and self.losses.get((name, seed), 0) < self.retries:
-                self.losses[name, seed] = self.losses.get((name, seed), 0) + 1
-                self.log(f"  {name} seed {seed}: the scheduler gave up after its worker died; submitted again "
-                         f"(restart {self.losses[name, seed]} of at most {self.retries})")
+            if type(e).__name__ == "KilledWorker" and self.losses.get((name, seed), 0) <= self.retries:
+                self.log(f"  {name} seed {seed}: the scheduler gave up after its workers died; submitted again")
                 fut.release()
                 self.submit(task)
                 return
@@ -280,25 +318,26 @@ class _Submission:
         self.report(name, seed, summary)
 
     def watch(self) -> None:
-        """Ask the scheduler how many workers died while running each pending task (its `suspicious` count);
-        say which runs restart, and stop any that has lost more than `retries` workers."""
-        def suspicious(dask_scheduler, keys):  # runs on the scheduler; nested, so it is sent by value
-            return {k: dask_scheduler.tasks[k].suspicious for k in keys if k in dask_scheduler.tasks}
+        """Charge each pending run one restart per lost worker it had started on (its start records against the
+        scheduler's workers); say which runs restart, and stop any that has lost more than `retries` workers."""
+        def started_and_alive(dask_scheduler, path):  # runs on the scheduler; nested, so it is sent by value
+            return dask_scheduler.get_metadata(path, default={}), list(dask_scheduler.workers)
 
         try:
-            counts = self.client.run_on_scheduler(suspicious, keys=[f.key for f in self.pending])
+            starts, alive = self.client.run_on_scheduler(started_and_alive, path=[STARTED, self.token])
         except Exception:  # a scheduler that refuses to run code: the scheduler's own limit still applies
             return
         for fut, (name, seed, _, _) in list(self.pending.items()):
-            new = counts.get(fut.key, 0) - self.seen.get(fut.key, 0)
-            if new <= 0:
+            new = {(fut.key, w) for w in starts.get(fut.key, {}) if w not in alive} - self.charged
+            if not new:
                 continue
-            self.seen[fut.key] = counts[fut.key]
-            lost = self.losses[name, seed] = self.losses.get((name, seed), 0) + new
+            self.charged |= new
+            lost = self.losses[name, seed] = self.losses.get((name, seed), 0) + len(new)
             if lost > self.retries:
                 self.log(f"  a worker was lost while running {name} seed {seed} ({lost} lost; at most "
                          f"{self.retries} restarts): given up")
                 self.given_up.add((name, seed))
+                self.client.set_metadata([STOP, self.token, fut.key], True)
                 self.client.cancel([fut], force=True)
             else:
                 self.log(f"  a worker was lost while running {name} seed {seed}; it starts again on another "

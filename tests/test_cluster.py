@@ -37,15 +37,21 @@ def local_cluster():
     cluster.close()
 
 
-def slow_comparison(tmp_path, repo_root, epochs: int) -> None:
-    """tmp_path/slow.py: two digits variants long enough to be caught running."""
+def slow_comparison(tmp_path, repo_root, epochs: int, variants: int = 2) -> None:
+    """tmp_path/slow.py: digits variants (a, b, ...) long enough to be caught running."""
+    lrs = {chr(ord("a") + i): 1e-3 * (1 + i) for i in range(variants)}
     (tmp_path / "slow.py").write_text(f"""
 comparison = {{
     "base": {str(repo_root / "recipes" / "digits_adam.py")!r},
     "set": {{"epochs": {epochs}, "loggers": [], "callbacks": []}},
-    "variants": {{"a": {{}}, "b": {{"optimizer.lr": 3e-3}}}},
+    "variants": {{name: {{"optimizer.lr": lr}} for name, lr in {lrs!r}.items()}},
 }}
 """)
+
+
+def executing(client) -> int:
+    """Tasks the workers' threads are computing now (the scheduler forgets cancelled ones; the workers do not)."""
+    return sum(client.run(lambda dask_worker: len(dask_worker.state.executing)).values())
 
 
 def test_cluster_table_equals_local_pool(tmp_path, repo_root, local_cluster):
@@ -244,7 +250,7 @@ def test_files_and_folders_get_the_umask_modes(tmp_path):
 
 
 def test_ctrl_c_cancels_the_runs_on_the_cluster(tmp_path, repo_root, local_cluster):
-    slow_comparison(tmp_path, repo_root, 400)
+    slow_comparison(tmp_path, repo_root, 20000)  # minutes: orphans would still compute
     proc = subprocess.Popen([sys.executable, "-m", "framework.compare", str(tmp_path / "slow.py"), "--logdir",
                              str(tmp_path / "logs"), "--cluster", local_cluster.scheduler_address], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -256,10 +262,38 @@ def test_ctrl_c_cancels_the_runs_on_the_cluster(tmp_path, repo_root, local_clust
         _out, err = proc.communicate(timeout=60)
         assert proc.returncode == 130 and "Traceback" not in err, err
         assert err.strip().startswith("interrupted after 0 of 2 runs; the runs in progress were stopped")
-        deadline = time.time() + 20
-        while time.time() < deadline and any(client.processing().values()):
+        deadline = time.time() + 5  # the runs look for a stop request every 0.5 s and end at their next batch
+        while time.time() < deadline and (any(client.processing().values()) or executing(client)):
             time.sleep(0.1)
-        assert not any(client.processing().values())  # nothing keeps training on the workers
+        assert not any(client.processing().values())
+        assert executing(client) == 0  # the runs stopped on the workers too, not only in the scheduler's books
+
+
+def test_a_run_queued_on_a_lost_worker_is_not_charged_a_restart(tmp_path, repo_root, local_cluster):
+    slow_comparison(tmp_path, repo_root, 60, variants=4)
+    proc = subprocess.Popen([sys.executable, "-m", "framework.compare", str(tmp_path / "slow.py"),
+                             "--logdir", str(tmp_path / "logs"), "--cluster", local_cluster.scheduler_address],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = False
+    with distributed.Client(local_cluster.scheduler_address) as client:
+        deadline = time.time() + 60
+        while time.time() < deadline and not killed:  # a worker with one run computing and one queued behind it
+            two = [addr for addr, keys in client.processing().items() if len(keys) == 2]
+            running = client.run(lambda dask_worker: len(dask_worker.state.executing)) if two else {}
+            for nanny in local_cluster.workers.values():
+                if two and nanny.worker_address == two[0] and running.get(two[0]) == 1 and nanny.process:
+                    time.sleep(0.5)
+                    os.kill(nanny.process.process.pid, signal.SIGKILL)
+                    killed = True
+                    break
+            time.sleep(0.02)
+    out, err = proc.communicate(timeout=300)
+    assert killed, "no worker was seen with a run queued"
+    assert proc.returncode == 0, out + err
+    assert out.count("a worker was lost while running") == 1, out  # the run computing there, not the queued one
+    assert "restart 1 of at most 2" in out and "restart 2" not in out
+    rows = list(csv.DictReader((tmp_path / "logs" / "slow" / "results.csv").open()))
+    assert len(rows) == 4 and all(r["runs"] == "1" and r["failed"] == "0" for r in rows)
 
 
 def test_ctrl_c_stops_the_local_pool(tmp_path, repo_root):
