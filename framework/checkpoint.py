@@ -25,6 +25,10 @@ class CheckpointError(ValueError):
     reading) or does not fit the run."""
 
 
+DEFAULT = "last"  # what every command uses unless told: the weights the run finished with, the ones its summary's
+#                   val_ and test_ figures came from (after any restore by early stopping); "best" is lowest val_loss
+
+
 def checkpoint_dir(run_dir: str | os.PathLike) -> Path:
     return Path(run_dir) / "checkpoints"
 

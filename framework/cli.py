@@ -114,7 +114,23 @@ def write_output(path: str | os.PathLike, data: bytes, what: str) -> None:
         raise UsageError(f"{what} {path}: cannot write ({e.strerror or e})") from None
 
 
-def diverged_guard(run_dir: str | os.PathLike, checkpoint: str | None, default: str) -> str:
+def weights_used(run_dir: str | os.PathLike, which: str) -> str:
+    """What a command says of the weights it uses, e.g. "checkpoints/last.npz: the weights the run finished with,
+    those of its summary's test figure (epoch 10)"."""
+    import json
+
+    try:
+        final = json.loads((Path(run_dir) / "summary.json").read_text()).get("final") or {}
+    except (OSError, ValueError, AttributeError):
+        final = {}
+    if which == "last":
+        at = final.get("weights_epoch")
+        return ("checkpoints/last.npz: the weights the run finished with, those of its summary's test figure"
+                + (f" (epoch {at})" if isinstance(at, int) else ""))
+    return "checkpoints/best.npz: the weights of the lowest validation loss (not those of the summary's test figure)"
+
+
+def diverged_guard(run_dir: str | os.PathLike, checkpoint: str | None, default: str = "last") -> str:
     """The checkpoint a command uses. Of a run whose summary says it diverged, only a checkpoint the user names
     (a UsageError otherwise, saying where it diverged and which epoch each checkpoint holds), with a warning line."""
     import json

@@ -35,13 +35,14 @@ def main(argv=None) -> int:
                                        "logs/mnist_adam/RUN --checkpoint best")
     p.add_argument("run_dir", help="a run directory, e.g. logs/mnist_adam/2026-11-29_10-00-00")
     p.add_argument("--checkpoint", choices=("last", "best"), default=None,
-                   help="which checkpoint's weights to evaluate (default: last; a run that diverged needs it named)")
+                   help="which weights (default: last, the weights the run finished with, those of its summary's "
+                        "test figure; best: the lowest validation loss; a run that diverged needs it named)")
     p.add_argument("--split", choices=("test", "val"), default="test", help="which split (default: test)")
     args = p.parse_args(argv)
-    args.checkpoint = cli.diverged_guard(args.run_dir, args.checkpoint, "last")
+    args.checkpoint = cli.diverged_guard(args.run_dir, args.checkpoint)
     trainer = load_run(args.run_dir, args.checkpoint, weights_only=True)
     metrics = trainer.evaluate(args.split)
-    print(f"{args.run_dir} ({args.checkpoint} checkpoint), {args.split} split:")
+    print(f"{args.run_dir}, {args.split} split; weights {cli.weights_used(args.run_dir, args.checkpoint)}:")
     for k, v in metrics.items():
         print(f"  {k:<16} {v:.4f}")
     if trainer.loss_fn.task != "regression":

@@ -63,20 +63,22 @@ def main(argv=None) -> int:
                                             "network, and its softmax, sigmoid or target-unit output.")
     p.add_argument("run_dir", help="a run directory")
     p.add_argument("-o", "--out", required=True, metavar="FILE", help="the .onnx file to write")
-    p.add_argument("--checkpoint", choices=("best", "last"), default=None,
-                   help="which weights (default: best; a run that diverged needs it named)")
+    p.add_argument("--checkpoint", choices=("last", "best"), default=None,
+                   help="which weights (default: last, the weights the run finished with, those of its summary's "
+                        "test figure; best: the lowest validation loss; a run that diverged needs it named)")
     args = p.parse_args(argv)
     cli.check_output(args.out, "-o")
     try:
         import onnx
     except ImportError:
         raise cli.UsageError("export needs the onnx package: pip install \"npframe[onnx]\"") from None
-    model = to_onnx(load(args.run_dir, cli.diverged_guard(args.run_dir, args.checkpoint, "best")))
+    which = cli.diverged_guard(args.run_dir, args.checkpoint)
+    model = to_onnx(load(args.run_dir, which))
     onnx.checker.check_model(model)
     cli.write_output(args.out, model.SerializeToString(), "-o")
     dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim[1:]]
     print(f"wrote {args.out}: input 'input' (N, {', '.join(map(str, dims))}), "
-          f"output {model.graph.output[0].name!r}, opset {OPSET}")
+          f"output {model.graph.output[0].name!r}, opset {OPSET}; weights {cli.weights_used(args.run_dir, which)}")
     return cli.OK
 
 

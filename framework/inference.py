@@ -103,8 +103,9 @@ class Predictor:
         return (z[:, 0] > 0).astype(np.int64) if self.task == "binary" else z.argmax(axis=1)
 
 
-def load(run_dir: str | os.PathLike, checkpoint: str = "best") -> Predictor:
-    """The model of a run, from checkpoints/<checkpoint>.npz ("best" or "last"), ready for raw inputs."""
+def load(run_dir: str | os.PathLike, checkpoint: str = ckpt.DEFAULT) -> Predictor:
+    """The model of a run, ready for raw inputs: by default the weights the run finished with (checkpoints/last.npz,
+    those of its summary's test figure); checkpoint="best" for the lowest validation loss."""
     run_dir = Path(run_dir)
     if checkpoint not in ("best", "last"):
         raise RecipeError(f"checkpoint: expected 'best' or 'last', got {checkpoint!r}")

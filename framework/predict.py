@@ -150,8 +150,9 @@ def main(argv=None) -> int:
                                 epilog="Exit codes: 0 done, 2 a bad run, input or option (one line on stderr).")
     p.add_argument("run_dir", help="a run directory, e.g. logs/mnist_adam/2026-11-29_10-00-00")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="a .npy or .csv file, or image files (.png, .jpg)")
-    p.add_argument("--checkpoint", choices=("best", "last"), default=None,
-                   help="which weights (default: best; a run that diverged needs it named)")
+    p.add_argument("--checkpoint", choices=("last", "best"), default=None,
+                   help="which weights (default: last, the weights the run finished with, those of its summary's "
+                        "test figure; best: the lowest validation loss; a run that diverged needs it named)")
     p.add_argument("--proba", action="store_true", help="class probabilities instead of classes")
     p.add_argument("--invert", action="store_true", help="images: invert (dark digits on light paper, as MNIST's "
                    "are light on dark)")
@@ -164,7 +165,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.out:
         cli.check_output(args.out, "--out")
-    predictor = load(args.run_dir, cli.diverged_guard(args.run_dir, args.checkpoint, "best"))
+    which = cli.diverged_guard(args.run_dir, args.checkpoint)
+    predictor = load(args.run_dir, which)
     paths = [Path(i) for i in args.inputs]
     if all(q.suffix.lower() in IMAGE_SUFFIXES for q in paths):
         x, where = read_images(paths, predictor, args.invert), str(paths[0]) if len(paths) == 1 else "the images"
@@ -180,6 +182,7 @@ def main(argv=None) -> int:
         cli.write_output(args.out, text.encode(), "--out")
     else:
         sys.stdout.write(text)
+    print(f"note: {cli.weights_used(args.run_dir, which)}", file=sys.stderr)
     return cli.OK
 
 

@@ -32,12 +32,36 @@ def raw_test_split(run_dir):
     trainer = build(resolve(str(run_dir / "recipe.json"), []))
     from framework.checkpoint import load as load_ckpt
 
-    load_ckpt(trainer, run_dir / "checkpoints" / "best.npz", weights_only=True)
+    load_ckpt(trainer, run_dir / "checkpoints" / "last.npz", weights_only=True)
     d = trainer.data
     center = 0.0 if d.input_center is None else d.input_center
     scale = 1.0 if d.input_scale is None else d.input_scale
     assert recipe["seed"] == 0
     return d.x_test.astype(np.float64) * scale + center, trainer.predict(d.x_test), d
+
+
+@pytest.mark.parametrize("name", ["digits", "breast_cancer"])
+def test_every_command_uses_the_weights_of_the_summarys_test_figure(runs, name, tmp_path, capsys):
+    import shutil
+
+    from framework.evaluate import main as evaluate_main
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(runs[name], run_dir)
+    (run_dir / "checkpoints" / "best.npz").unlink()  # what the default is not: it must not be needed
+    summary = json.loads((run_dir / "summary.json").read_text())["final"]
+    x_raw, _, data = raw_test_split(run_dir)
+    accuracy = float(np.mean(framework.load(run_dir).predict(x_raw) == data.y_test))
+    assert accuracy == pytest.approx(summary["test_accuracy"], abs=1e-12)
+    capsys.readouterr()
+    assert evaluate_main([str(run_dir)]) == 0
+    out = capsys.readouterr().out
+    assert f"test_accuracy    {summary['test_accuracy']:.4f}" in out
+    assert f"checkpoints/last.npz: the weights the run finished with, those of its summary's test figure (epoch " \
+           f"{summary['weights_epoch']})" in out
+    np.save(tmp_path / "x.npy", x_raw[:3])
+    assert predict_main([str(run_dir), str(tmp_path / "x.npy")]) == 0
+    assert "note: checkpoints/last.npz: the weights the run finished with" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name", ["digits", "breast_cancer", "diabetes"])
@@ -221,7 +245,7 @@ def test_a_diverged_run_is_used_only_with_a_named_checkpoint_and_says_so(runs, t
     shutil.copytree(runs["digits"], run_dir)
     from framework.checkpoint import read
 
-    which = "last" if command == "evaluate" else "best"
+    which = "last"
     held = read(run_dir / "checkpoints" / f"{which}.npz")[0]["epoch"]  # other tests may have extended the run
     summary = json.loads((run_dir / "summary.json").read_text())
     summary.update(status="diverged", diverged={"epoch": held + 1, "step": 40, "reason": "the training loss is nan"})
