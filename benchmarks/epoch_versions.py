@@ -23,7 +23,7 @@ CHILD = """
 import json, sys
 from framework.build import build
 from framework.malloc import tune_malloc
-from framework.run import resolve
+from framework.recipe import resolve
 tune_malloc()
 recipe = resolve(sys.argv[1], ["loggers=[]", "callbacks=[]", f"epochs={sys.argv[2]}"])
 state = build(recipe).fit()

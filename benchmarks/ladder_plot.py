@@ -15,7 +15,7 @@ from pathlib import Path
 
 from framework import recipe as rcp
 from framework.build import build
-from framework.compare import load_comparison, variant_recipes
+from framework.experiments.compare import load_comparison, variant_recipes
 from framework.files import atomic_write_bytes
 from framework.malloc import tune_malloc
 

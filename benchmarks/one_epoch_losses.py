@@ -15,7 +15,7 @@ from pathlib import Path
 
 from framework.build import build
 from framework.malloc import tune_malloc
-from framework.run import resolve
+from framework.recipe import resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 

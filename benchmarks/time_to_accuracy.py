@@ -20,7 +20,7 @@ import numpy as np
 from framework import Callback
 from framework.build import build
 from framework.malloc import tune_malloc
-from framework.run import resolve
+from framework.recipe import resolve
 
 sys.path.insert(0, str(Path(__file__).parent))
 from epoch_time import load_torch  # a sibling script

@@ -60,48 +60,6 @@ def unique_dir(parent: str | os.PathLike, name: str) -> Path:
     raise FileExistsError(f"{parent}: no free run directory name for {name!r}")
 
 
-MANIFEST = "manifest.json"
-
-
-def _digest(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _run_files(run_dir: Path) -> list[Path]:
-    return sorted(p for p in run_dir.rglob("*") if p.is_file() and p.name != MANIFEST and not p.name.startswith("."))
-
-
-def write_manifest(run_dir: str | os.PathLike) -> None:
-    """manifest.json: every file of a finished run with its size and SHA-256, written last, so that a run is
-    complete exactly when its manifest is there and every file still matches it."""
-    run_dir = Path(run_dir)
-    files = {str(p.relative_to(run_dir)): {"bytes": p.stat().st_size, "sha256": _digest(p)}
-             for p in _run_files(run_dir)}
-    atomic_write_json(run_dir / MANIFEST, {"files": files})
-
-
-def manifest_problem(run_dir: str | os.PathLike) -> str | None:
-    """None if the run's files are all there as its manifest lists them; else what is wrong, in a few words."""
-    run_dir = Path(run_dir)
-    try:
-        files = json.loads((run_dir / MANIFEST).read_text())["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return "no manifest (not finished, or written before manifests)"
-    for name, entry in files.items():
-        p = run_dir / name
-        if not p.is_file():
-            return f"{name} is missing"
-        if p.stat().st_size != entry.get("bytes") or _digest(p) != entry.get("sha256"):
-            return f"{name} differs from the manifest (truncated or changed)"
-    return None
-
-
 def hold(lock_path: str | os.PathLike):
     """An exclusive flock on lock_path (created if needed) for as long as the returned file stays open; the
     system releases it when the process ends, crash or not. None if another process holds it."""

@@ -13,13 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoint as ckpt
-from .build import build_model, input_shape_of, load_dataset
+from .build import build_model, input_shape_of
 from .data import Dataset
-from .files import atomic_write_json
 from .layers import Sequential, sigmoid
 from .recipe import RecipeError, validate
-
-PREPROCESSING = "preprocessing.json"
+from .runs import read_description
 
 
 def _plain(v):
@@ -33,10 +31,6 @@ def describe(data: Dataset) -> dict:
             "class_names": list(data.class_names) if data.class_names else None,
             "input_center": _plain(data.input_center), "input_scale": _plain(data.input_scale),
             "target_center": data.target_center, "target_scale": data.target_scale}
-
-
-def save_description(run_dir: str | os.PathLike, data: Dataset) -> None:
-    atomic_write_json(Path(run_dir) / PREPROCESSING, describe(data))
 
 
 class InputError(ValueError):
@@ -121,11 +115,7 @@ def load(run_dir: str | os.PathLike, checkpoint: str = ckpt.DEFAULT) -> Predicto
             hint = f"; checkpoints/{other}.npz exists: use checkpoint={other!r}"
         raise RecipeError(f"{path}: no such checkpoint{hint}")
     recipe = validate(recipe, str(run_dir / "recipe.json"))
-    info_file = run_dir / PREPROCESSING
-    if info_file.is_file():
-        info = json.loads(info_file.read_text())
-    else:  # a run written before preprocessing.json existed: ask its dataset, once
-        info = describe(load_dataset(recipe, str(run_dir / "recipe.json")))
+    info = read_description(run_dir, recipe)
     dtype = np.dtype(recipe["dtype"])
     model = build_model(recipe, info, str(run_dir / "recipe.json"))
     try:

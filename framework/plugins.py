@@ -1,43 +1,8 @@
-"""`python -m framework.plugins [--check]`: every plugin by group, with the distribution that provides it.
-
-Listing reads metadata only; `--check` also imports each plugin and warns about the ones that fail.
-"""
-from __future__ import annotations
-
-import argparse
+"""`python -m framework.plugins`: the command lives in framework/commands/plugins.py."""
 import sys
-import warnings
 
-from . import cli, registry
-
-
-@cli.command
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m framework.plugins", description=__doc__.splitlines()[0])
-    p.add_argument("--check", action="store_true", help="import every plugin and report the broken ones")
-    args = p.parse_args(argv)
-    broken = 0
-    for group in registry.GROUPS:
-        try:
-            plugins = registry.available(group)
-        except registry.PluginError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-        print(f"{registry.PREFIX}{group}")
-        if not plugins:
-            print("  (none)")
-        for name, pi in plugins.items():
-            status = ""
-            if args.check:
-                try:
-                    pi.load()
-                    status = "  ok"
-                except registry.PluginError as e:
-                    warnings.warn(str(e), RuntimeWarning, stacklevel=1)
-                    status, broken = "  BROKEN", broken + 1
-            print(f"  {name:<16} {pi.dist} {pi.version:<8} {pi.target}{status}")
-    return 1 if broken else 0
-
+from .commands.plugins import *  # noqa: F403 (its public names, for `from framework.plugins import main`)
+from .commands.plugins import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -59,6 +59,8 @@ def load_raw(path: str | os.PathLike) -> dict:
     path = Path(path)
     if not path.is_absolute() and _loading and not path.exists():
         path = _loading[-1].parent / path
+    elif not path.is_absolute() and not path.exists() and (Path("recipes") / path).is_file():
+        path = Path("recipes") / path  # from a prompt in the project folder, as the recipes name each other
     if path.suffix == ".json":  # a run's recipe.json: data, not code
         try:
             recipe = json.loads(path.read_text())
@@ -239,3 +241,12 @@ def _plugin_specs(r: dict, where: str) -> dict:
             raise RecipeError(f"{where}: key {key!r}: expected a list of plugin specs, got {r[key]!r}")
         r[key] = [spec(v, where, f"{key}.{i}") for i, v in enumerate(r[key])]
     return r
+
+
+def resolve(recipe_path: str, overrides: list[str]) -> dict:
+    """Load a recipe file, apply --set overrides, validate."""
+    raw = load_raw(recipe_path)
+    for text in overrides:
+        key, value = parse_override(text)
+        set_path(raw, key, value, where=f"--set {text}")
+    return validate(raw, recipe_path)

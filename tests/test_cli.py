@@ -37,7 +37,7 @@ def test_end_to_end_mnist_subset(tmp_path, repo_root):
     recipe_json = json.loads((run_dir / "recipe.json").read_text())
     assert recipe_json["model"]["hidden"] == [64] and recipe_json["dataset"]["limit"] == 2000
 
-    assert final["weights_epoch"] == 2
+    assert final["weights_epoch"] == 2 and "weights_epoch 2\n" in out.stdout + "\n"  # an epoch, not 2.0000
     check_tensorboard_layout(run_dir, summary, steps_per_epoch=15, every=5)
 
     # a second run with the same name never overwrites the first

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from framework import cluster as cl
+from framework.experiments import cluster as cl
 
 distributed = pytest.importorskip("distributed") if not os.environ.get("CI") else __import__("distributed")
 
@@ -124,7 +124,7 @@ def test_cluster_spec_and_safe_writes(tmp_path):
 
 
 def digits_recipe(repo_root, **changes):
-    from framework.run import resolve
+    from framework.recipe import resolve
 
     sets = ["loggers=[]", "callbacks=[]", "model.hidden=[8]", *(f"{k}={v!r}" for k, v in changes.items())]
     return resolve(str(repo_root / "recipes" / "digits_adam.py"), sets)
@@ -144,6 +144,10 @@ def test_an_http_port_does_not_hang(tmp_path, repo_root):
         assert out.returncode == 2 and "Traceback" not in out.stderr
         assert out.stderr.startswith(f"error: --cluster tcp://127.0.0.1:{server.server_port}: no Dask scheduler "
                                      f"answered within 2 s")
+        assert list(tmp_path.iterdir()) == []  # no empty comparison folder left behind
+        bad = compare(str(repo_root / "recipes" / "compare" / "digits_quick.py"), "--logdir", str(tmp_path / "l"),
+                      "--cluster", "scheduler:8786", cwd=tmp_path, timeout=60)
+        assert bad.returncode == 2 and "expected a scheduler address" in bad.stderr and not (tmp_path / "l").exists()
     finally:
         server.shutdown()
     with pytest.raises(cl.ClusterError, match="8787 is usually the dashboard"):

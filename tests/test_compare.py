@@ -11,7 +11,7 @@ from tb_events import event_files
 from test_cli import check_tensorboard_layout
 
 from framework import registry
-from framework.compare import load_comparison, variant_recipes
+from framework.experiments.compare import load_comparison, variant_recipes
 from framework.recipe import PLUGIN_KEYS, PLUGIN_LIST_KEYS, RecipeError
 
 
@@ -60,6 +60,8 @@ def test_shipped_digits_comparison_end_to_end(tmp_path, repo_root):
     assert "6 finished earlier, 3 to run" in more.stdout
     forced = compare(str(comp), "--logdir", str(tmp_path), "--seeds", "1", "--force", cwd=tmp_path)
     assert "0 finished earlier, 3 to run" in forced.stdout
+    one_seed = (root / "results.md").read_text()
+    assert "±" not in one_seed.split("One seed:")[0] and "over 1 seeds" not in one_seed  # no sd of a single run
     assert len(event_files(root / "adam" / "seed0")) == 1  # the old run was replaced, not added to
 
 
@@ -144,7 +146,7 @@ def test_every_shipped_comparison_resolves(repo_root):
 
 
 def test_error_text_stays_in_its_table_row(tmp_path):
-    from framework.report import table, write_results
+    from framework.experiments.report import table, write_results
 
     c = {"variants": {"a": {}, "b": {}}, "baseline": "a"}
     ok = {"status": "completed", "final": {"test_accuracy": 0.9, "test_loss": 0.3}, "epoch_seconds": [1.0],
@@ -158,7 +160,7 @@ def test_error_text_stays_in_its_table_row(tmp_path):
 def test_welch_interval_matches_scipy():
     from scipy import stats
 
-    from framework.report import welch_interval
+    from framework.experiments.report import welch_interval
 
     a, b = [0.981, 0.984, 0.979, 0.986], [0.975, 0.977, 0.980]
     d, lo, hi = welch_interval(a, b)
@@ -176,7 +178,7 @@ def summary_of(val, test, seconds=1.0, history=None):
 
 
 def test_the_best_variant_is_chosen_on_validation_and_marked(tmp_path):
-    from framework.report import table, write_plot, write_results
+    from framework.experiments.report import table, write_plot, write_results
 
     c = {"variants": {"base": {}, "val_best": {}, "test_best": {}}, "baseline": "base"}
     results = {}
@@ -196,7 +198,7 @@ def test_the_best_variant_is_chosen_on_validation_and_marked(tmp_path):
 
 
 def test_without_matplotlib_the_plot_is_skipped_with_one_line(tmp_path, monkeypatch):
-    from framework.report import write_plot
+    from framework.experiments.report import write_plot
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     note = write_plot(tmp_path, {}, [{"metric": "accuracy"}], {}, [0])
@@ -294,7 +296,7 @@ comparison = {{
 def test_the_plot_compares_whole_runs_when_variants_train_for_different_epochs(tmp_path, monkeypatch):
     import matplotlib.axes
 
-    from framework.report import table, write_plot
+    from framework.experiments.report import table, write_plot
     labels = []
     real_set = matplotlib.axes.Axes.set
     monkeypatch.setattr(matplotlib.axes.Axes, "set", lambda ax, **kw: (labels.append(kw.get("xlabel")),
@@ -374,9 +376,9 @@ comparison = {{"base": {str(repo_root / "recipes" / "digits_adam.py")!r}, "set":
 
 
 def test_a_run_folder_another_process_is_writing_is_left_alone(tmp_path, repo_root):
-    from framework.backends import run_one
+    from framework.experiments.backends import run_one
     from framework.files import hold
-    from framework.run import resolve
+    from framework.recipe import resolve
 
     run_dir = tmp_path / "v" / "seed0"
     run_dir.mkdir(parents=True)

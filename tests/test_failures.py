@@ -303,7 +303,7 @@ def test_warm_up_never_exceeds_the_base_rate():
 
 def test_wine_with_a_fractional_warm_up_stays_at_or_below_the_base_rate(repo_root):
     from framework.build import build
-    from framework.run import resolve
+    from framework.recipe import resolve
 
     seen = []
     trainer = build(resolve(str(repo_root / "recipes" / "wine_adam.py"),

@@ -8,8 +8,8 @@ import pytest
 import framework
 from framework.build import build
 from framework.predict import main as predict_main
+from framework.recipe import resolve
 from framework.run import main as run_main
-from framework.run import resolve
 
 QUICK = ["--set", "loggers=[]", "--set", "callbacks=['checkpoint']", "--set", "epochs=3", "--set", "model.hidden=[16]"]
 
@@ -62,6 +62,12 @@ def test_every_command_uses_the_weights_of_the_summarys_test_figure(runs, name, 
     np.save(tmp_path / "x.npy", x_raw[:3])
     assert predict_main([str(run_dir), str(tmp_path / "x.npy")]) == 0
     assert "note: checkpoints/last.npz: the weights the run finished with" in capsys.readouterr().err
+    import shutil as sh
+
+    sh.rmtree(run_dir / "checkpoints")
+    assert evaluate_main([str(run_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "no such checkpoint, so the run has no weights to use" in err and "resume" not in err
 
 
 @pytest.mark.parametrize("name", ["digits", "breast_cancer", "diabetes"])
@@ -111,6 +117,8 @@ def test_predict_command(runs, tmp_path, capsys):
     assert [int(line.split(",")[0]) for line in from_npy.splitlines()[1:]] == expected.tolist()
     assert predict_main([str(runs["breast_cancer"]), str(tmp_path / "x.csv"), "--out", str(tmp_path / "p.csv")]) == 0
     assert (tmp_path / "p.csv").read_text() == from_npy
+    assert predict_main([str(runs["diabetes"]), str(tmp_path / "x.npy"), "--proba"]) == 2  # regression: no classes
+    assert capsys.readouterr().err.startswith(f"error: --proba: {runs['diabetes']} is a regression run")
     assert predict_main([str(runs["breast_cancer"]), str(tmp_path / "x.csv"), "--proba"]) == 0
     assert capsys.readouterr().out.splitlines()[0] == "p_malignant,p_benign"
     assert predict_main([str(runs["diabetes"]), str(tmp_path / "x.npy")]) == 2
@@ -283,7 +291,7 @@ def test_predict_reads_exactly_the_csv_rows_it_is_given(tmp_path, capsys, text, 
     (tmp_path / "t.csv").write_text(text, encoding="utf-8")
     header = {"--header": True, "--no-header": False}.get(flags[0]) if flags else None
     if error:
-        with pytest.raises(framework.cli.UsageError, match=re.escape(error)):
+        with pytest.raises(framework.commands.cli.UsageError, match=re.escape(error)):
             read_table(tmp_path / "t.csv", header)
     else:
         assert read_table(tmp_path / "t.csv", header).shape == (rows, 3)
@@ -296,7 +304,7 @@ def test_npy_suffix_case_and_non_numbers(tmp_path):
     (tmp_path / "a.npy").rename(tmp_path / "A.NPY")
     assert read_table(tmp_path / "A.NPY").shape == (2, 3)
     np.save(tmp_path / "s.npy", np.array([["1", "2"]]))
-    with pytest.raises(framework.cli.UsageError, match=r"s.npy: holds <U1 values, expected numbers"):
+    with pytest.raises(framework.commands.cli.UsageError, match=r"s.npy: holds <U1 values, expected numbers"):
         read_table(tmp_path / "s.npy")
 
 

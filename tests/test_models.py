@@ -9,8 +9,8 @@ import framework
 from framework import build_model
 from framework.build import build
 from framework.evaluate import main as evaluate_main
+from framework.recipe import resolve
 from framework.run import main as run_main
-from framework.run import resolve
 
 SEQ = {"name": "sequential", "layers": [
     "flatten", {"name": "dense", "units": 32}, "gelu", {"name": "dropout", "rate": 0.1},
@@ -234,7 +234,7 @@ def test_resume_refuses_an_edited_recipe_json_naming_the_key(repo_root, tmp_path
 
 
 def test_extending_a_run_keeps_its_recipe_and_is_never_reused_as_a_fresh_run(repo_root, tmp_path, capsys):
-    from framework.compare import _finished
+    from framework.experiments.compare import _finished
 
     run_dir = _quick_run(repo_root, tmp_path, capsys)
     before = (run_dir / "recipe.json").read_text()

@@ -3,8 +3,7 @@ import pytest
 
 from framework import recipe as rcp
 from framework.build import build
-from framework.recipe import RecipeError
-from framework.run import resolve
+from framework.recipe import RecipeError, resolve
 
 
 def write(tmp_path, name, text):
@@ -96,3 +95,11 @@ def test_bad_plugins_name_file_and_key(tmp_path, override, match):
     p = write(tmp_path, "r.py", "recipe = {'dataset': 'digits', 'loggers': []}")
     with pytest.raises(RecipeError, match=match):
         build(resolve(str(p), [override]), where=str(p))
+
+
+def test_derive_from_a_prompt_in_the_project_folder(monkeypatch, repo_root):
+    from framework import derive
+
+    monkeypatch.chdir(repo_root)  # as `python` started there: the recipes name each other without recipes/
+    assert derive("mnist_adam.py", {"epochs": 2})["epochs"] == 2
+    assert derive("recipes/mnist_adam.py", {})["optimizer"]["name"] == "adam"

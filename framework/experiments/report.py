@@ -15,7 +15,7 @@ import statistics
 import time
 from pathlib import Path
 
-from .files import atomic_write_bytes
+from ..files import atomic_write_bytes
 
 CSV_FIELDS = ["variant", "runs", "failed", "diverged", "metric", "val_mean", "val_sd", "test_mean", "test_sd",
               "delta_vs_baseline", "delta_ci_low", "delta_ci_high", "delta_excludes_zero", "best_by_validation",
@@ -94,7 +94,8 @@ def cell(text) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], command: str) -> None:
+def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], command: str,
+                  date: str | None = None) -> None:
     """results.csv (every figure) and results.md (the table people read)."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, CSV_FIELDS, lineterminator="\n")
@@ -109,7 +110,7 @@ def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], co
     tuned = any(r["tuned"] != "" for r in rows)
     lines = [f"# {out_dir.name}", "", c.get("description", "").strip(), "",
              f"Command: `{command}`; seeds {seeds}; baseline `{c['baseline']}`; machine: {os.cpu_count()} cores; "
-             f"date: {time.strftime('%Y-%m-%d')}.", "",
+             f"date: {date or time.strftime('%Y-%m-%d')}.", "",
              f"| variant |{' tuned |' if tuned else ''} validation {what} | test {what} | test change vs baseline, "
              f"95 % CI | test loss | s/epoch | train s | time × |",
              "| --- |" + (" --- |" if tuned else "") + " --- | --- | --- | --- | --- | --- | --- |"]
@@ -129,21 +130,26 @@ def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], co
             ci = "" if math.isnan(lo) else f" [{signed(lo)}, {signed(hi)}]"
             change = signed(r["delta_vs_baseline"]) + ci + (" ✱" if r["delta_excludes_zero"] else "")
         ratio = "n/a" if math.isnan(r["time_vs_baseline"]) else f"{r['time_vs_baseline']:.2f}"
-        lines.append(f"| {name} |{tune} {fmt(r['val_mean'])} ± {fmt(r['val_sd'])} | {fmt(r['test_mean'])} ± "
-                     f"{fmt(r['test_sd'])} | {change} | {r['test_loss']:.4f} | {r['epoch_seconds']:.3g} | "
-                     f"{r['train_seconds']:.3g} | {ratio} |")
-    lines += ["", f"Mean ± standard deviation over {len(seeds)} seeds. **Bold**: the highest validation mean, the "
+        pm = (lambda m, s: f"{fmt(m)} ± {fmt(s)}") if r["runs"] > 1 else (lambda m, s: fmt(m))  # no sd of one
+        lines.append(f"| {name} |{tune} {pm(r['val_mean'], r['val_sd'])} | {pm(r['test_mean'], r['test_sd'])} | "
+                     f"{change} | {r['test_loss']:.4f} | {r['epoch_seconds']:.3g} | {r['train_seconds']:.3g} | "
+                     f"{ratio} |")
+    spread = (f"Mean ± standard deviation over {len(seeds)} seeds." if len(seeds) > 1 else
+              "One seed: no standard deviation, and no interval for a change (run more seeds to tell a difference "
+              "from the seed-to-seed noise).")
+    lines += ["", f"{spread} **Bold**: the highest validation mean, the "
               "variant this comparison chooses; test figures are reported, never used to choose. ✱: the 95 % "
-              "confidence interval of the change (Welch's t over seeds) excludes 0."
+              "confidence interval of the change (Welch's t over seeds) excludes 0. Times are as measured, on a "
+              "machine that may have been running other work."
               + (" Tuned: the value chosen on validation from the grid (tuning.md)." if tuned else "")]
     atomic_write_bytes(out_dir / "results.md", ("\n".join(lines).replace("\n\n\n", "\n\n") + "\n").encode())
 
 
 def write_plot(out_dir: Path, c: dict, rows: list[dict], results: dict[tuple[str, int], dict],
                seeds: list[int]) -> str | None:
-    """results.png: validation curves per variant (mean over seeds, band min to max) and the test figure
-    (mean ± sd) against seconds per epoch (per run when the variants train for different epochs, as the
-    ladder's rungs). Returns None, or why it was not written."""
+    """results.png: validation curves per variant (mean over seeds, band min to max) and each variant's test figure
+    (mean, bar min to max over seeds). Time is left out: on a shared machine its differences are mostly noise
+    (the table has it). Returns None, or why it was not written."""
     try:
         import matplotlib
     except ImportError:
@@ -154,11 +160,8 @@ def write_plot(out_dir: Path, c: dict, rows: list[dict], results: dict[tuple[str
 
     metric = rows[0]["metric"]
     scale, unit = (100, " (%)") if metric == "accuracy" else (1, "")
-    epochs = {s.get("epochs_completed") for s in results.values() if s.get("status") == "completed"}
-    per_run = len(epochs) > 1  # variants trained for different epochs: compare whole runs, not epochs
-    time_key, time_label = ("train_seconds", "training seconds per run") if per_run else \
-        ("epoch_seconds", "seconds per epoch")
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
+    shown = []
     for i, r in enumerate(rows):
         curves = [[h.get(f"val_{metric}", np.nan) for h in results[r["variant"], s]["history"]]
                   for s in seeds if results.get((r["variant"], s), {}).get("status") == "completed"]
@@ -170,18 +173,20 @@ def write_plot(out_dir: Path, c: dict, rows: list[dict], results: dict[tuple[str
         color = f"C{i % 10}"
         left.plot(x, y.mean(axis=0), color=color, label=r["variant"], lw=2 if r["best_by_validation"] else 1.2)
         left.fill_between(x, y.min(axis=0), y.max(axis=0), color=color, alpha=0.15, lw=0)
-        right.errorbar(r[time_key], scale * r["test_mean"], yerr=scale * r["test_sd"], fmt="o", color=color,
-                       capsize=3)
-        right.annotate(r["variant"], (r[time_key], scale * r["test_mean"]), textcoords="offset points",
-                       xytext=(5, 4), fontsize=8)
+        tests = [scale * results[r["variant"], s]["final"][f"test_{metric}"] for s in seeds
+                 if results.get((r["variant"], s), {}).get("status") == "completed"]
+        k = len(shown)
+        right.plot([k] * len(tests), tests, ".", color=color, alpha=0.5)
+        right.errorbar(k, np.mean(tests), yerr=[[np.mean(tests) - min(tests)], [max(tests) - np.mean(tests)]],
+                       fmt="o", color=color, capsize=4, ms=7 if r["best_by_validation"] else 5)
+        shown.append(r["variant"])
     tops = [scale * r["val_mean"] for r in rows if not math.isnan(r["val_mean"])]
     if tops and metric == "accuracy":  # the interesting part: from a little below the worst final figure
         left.set_ylim(min(tops) - 2 * (max(tops) - min(tops) + 0.2), max(tops) + 0.5 * (max(tops) - min(tops) + 0.2))
     left.set(xlabel="epoch", ylabel=f"validation {metric}{unit}", title="Validation curves (mean, band: min to max)")
-    right.set(xlabel=time_label, ylabel=f"test {metric}{unit}", title="Test (mean ± sd) against time")
-    times = [r[time_key] for r in rows if r[time_key] and not math.isnan(r[time_key])]
-    if times and max(times) > 20 * min(times):
-        right.set_xscale("log")
+    right.set(ylabel=f"test {metric}{unit}", title="Test, per variant (mean; each seed a dot; bar: min to max)")
+    right.set_xticks(range(len(shown)), shown, rotation=30, ha="right", fontsize=8)
+    right.set_xlim(-0.5, len(shown) - 0.5)
     left.legend(fontsize=8)
     for ax in (left, right):
         ax.grid(alpha=0.3)

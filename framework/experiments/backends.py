@@ -12,10 +12,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
-from .files import atomic_write_json, hold, write_manifest
-from .inference import save_description
-from .malloc import tune_malloc
-from .trainer import Diverged
+from ..files import atomic_write_json, hold
+from ..malloc import tune_malloc
+from ..runs import save_description, summary_of, write_manifest
+from ..trainer import Diverged
 
 BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -39,8 +39,7 @@ def run_one(recipe: dict, run_dir: str, info: dict | None = None, stop=None) -> 
     """Train one run into run_dir (worker process). Returns its summary; a failure is recorded, not raised.
     `info` ({"variant": ..., "comparison": ...}) reaches the loggers as trainer.run_info; `stop()`, if given, is
     asked after every batch and ends the run as failed ("stopped") when true."""
-    from .build import build
-    from .run import summary_of
+    from ..build import build
 
     run_dir_p = Path(run_dir)
     run_dir_p.parent.mkdir(parents=True, exist_ok=True)

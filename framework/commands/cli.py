@@ -14,9 +14,9 @@ import threading
 import warnings
 from pathlib import Path
 
-from .data import DataError
-from .recipe import RecipeError
-from .registry import PluginError
+from ..data import DataError
+from ..recipe import RecipeError
+from ..registry import PluginError
 
 OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
 
@@ -105,7 +105,7 @@ def check_output(path: str | os.PathLike, what: str) -> Path:
 
 def write_output(path: str | os.PathLike, data: bytes, what: str) -> None:
     """Write an output file atomically (nothing half-written is left); a failure is one UsageError line."""
-    from .files import atomic_write_bytes
+    from ..files import atomic_write_bytes
 
     check_output(path, what)
     try:
@@ -114,28 +114,12 @@ def write_output(path: str | os.PathLike, data: bytes, what: str) -> None:
         raise UsageError(f"{what} {path}: cannot write ({e.strerror or e})") from None
 
 
-def weights_used(run_dir: str | os.PathLike, which: str) -> str:
-    """What a command says of the weights it uses, e.g. "checkpoints/last.npz: the weights the run finished with,
-    those of its summary's test figure (epoch 10)"."""
-    import json
-
-    try:
-        final = json.loads((Path(run_dir) / "summary.json").read_text()).get("final") or {}
-    except (OSError, ValueError, AttributeError):
-        final = {}
-    if which == "last":
-        at = final.get("weights_epoch")
-        return ("checkpoints/last.npz: the weights the run finished with, those of its summary's test figure"
-                + (f" (epoch {at})" if isinstance(at, int) else ""))
-    return "checkpoints/best.npz: the weights of the lowest validation loss (not those of the summary's test figure)"
-
-
 def diverged_guard(run_dir: str | os.PathLike, checkpoint: str | None, default: str = "last") -> str:
     """The checkpoint a command uses. Of a run whose summary says it diverged, only a checkpoint the user names
     (a UsageError otherwise, saying where it diverged and which epoch each checkpoint holds), with a warning line."""
     import json
 
-    from . import checkpoint as ckpt
+    from .. import checkpoint as ckpt
 
     which = checkpoint or default
     try:
@@ -160,7 +144,7 @@ def diverged_guard(run_dir: str | os.PathLike, checkpoint: str | None, default: 
 def lock_run(run_dir: str | os.PathLike):
     """Hold the run folder for this process (an flock on `.lock` inside it, released by the system when the
     process ends, crash or not); a UsageError if another process holds it. Returns the open lock file: keep it."""
-    from .files import hold
+    from ..files import hold
 
     f = hold(Path(run_dir) / ".lock")
     if f is None:

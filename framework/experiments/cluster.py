@@ -20,8 +20,8 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
+from ..files import default_mode
 from .backends import run_info
-from .files import default_mode
 
 INSTALL_HINT = "--cluster needs Dask: pip install \"npframe[cluster]\" (or pip install \"dask[distributed]\")"
 RUN_PREFIX = "npframe-run-"
@@ -94,8 +94,8 @@ def train_remote(recipe: dict, info: dict | None = None, token: str | None = Non
     that had started) and stops at its next batch once its client asks (Ctrl-C, or a run given up)."""
     from threadpoolctl import threadpool_limits
 
+    from ..malloc import tune_malloc
     from .backends import run_one
-    from .malloc import tune_malloc
 
     threads = blas_share()
     tune_malloc()

@@ -1,0 +1,386 @@
+"""`python -m framework.compare COMPARISON [--seeds N] [--workers N] [--set KEY=VALUE ...] [--tune KEY=[...]]`
+
+A comparison file defines `comparison = {"base": RECIPE, "variants": {NAME: CHANGES, ...}, ...}`: each
+variant is the base recipe with a small explicit diff (the same dotted keys as `derive` and `--set`), or
+another recipe file named by its path (relative to the comparison file). Every
+(variant, seed) pair trains in its own directory under <logdir>/<comparison stem>/, so TensorBoard overlays
+them, in worker processes that share the cores. Finished runs are reused when re-run, and so is a completed run
+of exactly the same recipe (seed included) anywhere else under the logdir: copied, not trained again (a
+comparison that shares a variant with another, as the ladder's last rung is the record). With `tune` (or --tune),
+each variant first trains once (first seed) at each value of a grid, the value with the best validation
+figure is kept, and the seeds run at it. The table (framework.report) goes to results.csv, results.md and
+results.png beside the runs.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import difflib
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .. import recipe as rcp
+from ..commands import cli
+from ..files import atomic_write_bytes, atomic_write_json
+from ..runs import manifest_problem
+from .backends import run_local
+from .report import cell, metric_of, table, write_plot, write_results
+
+COMPARISON_KEYS = {"base", "variants", "baseline", "seeds", "set", "description", "tune"}
+
+
+class ComparisonError(rcp.RecipeError):
+    """A problem in a comparison file; the message names the file and the key."""
+
+
+def load_comparison(path: str | os.PathLike) -> dict[str, Any]:
+    """Execute a comparison file and check its `comparison` dict."""
+    path = Path(path)
+    c = rcp.run_file(path, "comparison", ComparisonError)
+    unknown = set(c) - COMPARISON_KEYS
+    if unknown:
+        raise ComparisonError(f"{path}: unknown key {sorted(unknown)[0]!r}; "
+                              f"expected: {', '.join(sorted(COMPARISON_KEYS))}")
+    if not isinstance(c.get("variants"), dict) or not c["variants"]:
+        raise ComparisonError(f"{path}: key 'variants': expected a non-empty dict of name -> changes")
+    for name, changes in c["variants"].items():
+        if not isinstance(name, str) or not name or "/" in name or not isinstance(changes, (dict, str)):
+            raise ComparisonError(f"{path}: key 'variants.{name}': expected a name without '/' mapped to a dict "
+                                  f"of changes or a recipe path")
+        if isinstance(changes, str):
+            c["variants"][name] = str(path.parent / changes) if not Path(changes).is_absolute() else changes
+    c.setdefault("baseline", next(iter(c["variants"])))
+    if c["baseline"] not in c["variants"]:
+        raise ComparisonError(f"{path}: key 'baseline': {c['baseline']!r} is not a variant")
+    if not isinstance(c.get("seeds", 1), int) or c.get("seeds", 1) < 1:
+        raise ComparisonError(f"{path}: key 'seeds': expected a positive integer")
+    base = c.get("base")
+    if not isinstance(base, str):
+        raise ComparisonError(f"{path}: key 'base': expected the path of a recipe file")
+    c["base_path"] = str((path.parent / base) if not Path(base).is_absolute() else Path(base))
+    return c
+
+
+def variant_recipes(c: dict, overrides: list[str], where: str) -> dict[str, dict]:
+    """The validated recipe of every variant: base (or the variant's own recipe file), the comparison's
+    `set`, the variant's changes, then --set."""
+    def with_set(raw):
+        for key, value in (c.get("set") or {}).items():
+            rcp.set_path(raw, key, value, where=f"{where}: set")
+        return raw
+
+    base = with_set(rcp.load_raw(c["base_path"]))
+    out = {}
+    for name, changes in c["variants"].items():
+        if isinstance(changes, str):
+            r, changes = with_set(rcp.load_raw(changes)), {}
+        else:
+            r = copy.deepcopy(base)
+        for key, value in changes.items():
+            rcp.set_path(r, key, value, where=f"{where}: variant {name!r}")
+        for text in overrides:
+            key, value = rcp.parse_override(text)
+            rcp.set_path(r, key, value, where=f"--set {text}")
+        out[name] = rcp.validate(r, f"{where}: variant {name!r}")
+    return out
+
+
+def _finished(run_dir: Path, recipe: dict) -> dict | None:
+    """The summary of a completed earlier run of exactly this recipe, never extended, with every file as its
+    manifest lists it; else None."""
+    if manifest_problem(run_dir) is not None:
+        return None
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text())
+        same = json.loads((run_dir / "recipe.json").read_text()) == json.loads(json.dumps(recipe))
+    except (OSError, ValueError):
+        return None
+    return summary if same and summary.get("status") == "completed" and not summary.get("extensions") else None
+
+
+def _completed_runs(logdir: Path) -> dict[str, Path]:
+    """{recipe as canonical JSON: run directory} for every completed run in the comparisons under logdir."""
+    found = {}
+    for recipe_file in sorted(logdir.glob("*/*/*/recipe.json")) + sorted(logdir.glob("*/*/tune/*/recipe.json")):
+        try:
+            recipe = json.loads(recipe_file.read_text())
+            summary = json.loads((recipe_file.parent / "summary.json").read_text())
+            if summary.get("status") == "completed" and not summary.get("extensions") and \
+                    manifest_problem(recipe_file.parent) is None:  # complete, and not extended since
+                found.setdefault(json.dumps(recipe, sort_keys=True), recipe_file.parent)
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+class Progress:
+    """Prints one line per finished run: [finished/total] variant seed k: status and headline or error."""
+
+    def __init__(self, total: int, tag: str = "seed"):
+        self.total, self.done, self.tag = total, 0, tag  # tag: what the second element of a task is
+
+    def __call__(self, name: str, seed, summary: dict) -> None:
+        self.done += 1
+        status = summary.get("status")
+        detail = _headline(summary) if status == "completed" else cell(summary.get("error"))
+        what = f"seed {seed}" if self.tag == "seed" else f"{self.tag}={seed}"
+        print(f"  [{self.done}/{self.total}] {name} {what}: {status}  {detail}", flush=True)
+
+
+def _headline(summary: dict) -> str:
+    final = summary.get("final", {})
+    metric = metric_of([final])
+    return (f"val_{metric} {final.get(f'val_{metric}', math.nan):.4f}, test_{metric} "
+            f"{final.get(f'test_{metric}', math.nan):.4f}, {summary.get('train_seconds', 0):.1f} s")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def tune_grids(c: dict, cli_tune: str | None, where: str) -> tuple[str, dict[str, list]] | None:
+    """(key, {variant: [(label, value), ...]}) from --tune KEY=[v, ...] or the file's `tune`: {KEY: grid} (one grid
+    for every variant) or {KEY: {variant: grid, "*": grid}} (a grid per variant, "*" for the others; a variant
+    with neither keeps its own value). A grid is a list of values, or {label: value} when the values are
+    structures (lists of augmentations, layer sizes)."""
+    if cli_tune is not None:
+        key, grid = rcp.parse_override(cli_tune)
+        spec, where = {key: grid}, f"--tune {cli_tune}"
+    elif c.get("tune") is not None:
+        spec, where = c["tune"], f"{where}: key 'tune'"
+    else:
+        return None
+    if not isinstance(spec, dict) or len(spec) != 1:
+        raise ComparisonError(f"{where}: expected one key and its grid, e.g. {{'optimizer.lr': [1e-3, 3e-3]}}")
+    (key, grid), = spec.items()
+    names = set(c["variants"]) | {"*"}
+    per_variant = isinstance(grid, dict) and set(grid) <= names
+    close = {k: difflib.get_close_matches(str(k), list(c["variants"]), n=1, cutoff=0.75)
+             for k in grid} if isinstance(grid, dict) and not per_variant else {}
+    if (close and set(grid) & names) or any(close.values()):  # meant per variant, a name mistyped
+        odd = next(k for k in grid if k not in names and (close[k] or set(grid) & names))
+        hint = f" (did you mean {close[odd][0]!r}?)" if close[odd] else ""
+        raise ComparisonError(f"{where}: {odd!r} is not a variant{hint}; a grid per variant is keyed by variant "
+                              f"names ({', '.join(c['variants'])}) or '*'")
+    grids = {}
+    for name in c["variants"]:
+        g = grid.get(name, grid.get("*")) if per_variant else grid
+        if per_variant and g is None:
+            continue  # a variant without a grid (and no "*") keeps its own value
+        if isinstance(g, dict) and g and all(isinstance(k, str) and k and "/" not in k for k in g):
+            grids[name] = list(g.items())
+        elif isinstance(g, (list, tuple)) and g:
+            grids[name] = [(show_value(v), v) for v in g]
+        else:
+            raise ComparisonError(f"{where}: expected a non-empty list of values (or {{label: value}}) for variant "
+                                  f"{name!r}, got {g!r}")
+        labels = [label for label, _ in grids[name]]
+        twice = next((label for label in labels if labels.count(label) > 1), None)
+        if twice is not None:
+            raise ComparisonError(f"{where}: the grid for variant {name!r} holds {twice} twice")
+    return key, grids
+
+
+def check_buildable(jobs) -> None:
+    """Every run's recipe builds here, before any trains (its dataset, model, every plugin and parameter): a
+    mistake in one variant or grid value is one line naming it (`at`), exit 2, and nothing has trained."""
+    from ..build import build, load_dataset
+
+    datasets, seen = {}, set()
+    for at, recipe in jobs:
+        key = json.dumps({k: v for k, v in recipe.items() if k != "seed"}, sort_keys=True)
+        if key in seen:
+            continue
+        seen.add(key)
+        dkey = json.dumps(recipe["dataset"], sort_keys=True)
+        if dkey not in datasets:
+            datasets[dkey] = load_dataset(recipe, at)
+        build(recipe, at, data=datasets[dkey])
+
+
+def show_value(value) -> str:
+    """A grid value as a label: 0.001 -> '0.001', [512, 256] -> '[512,256]'."""
+    return f"{value:g}" if isinstance(value, float) else json.dumps(value, separators=(",", ":"))
+
+
+def trained_on(run_dirs: list[Path]) -> str:
+    """The day the newest of these runs was trained (from its TensorBoard file's name, which a copy or a git checkout
+    keeps), else today."""
+    stamps = [int(p.name.split(".")[3]) for d in run_dirs for p in Path(d).glob("events.out.tfevents.*")
+              if p.name.split(".")[3].isdigit()]
+    return time.strftime("%Y-%m-%d", time.localtime(max(stamps) if stamps else time.time()))
+
+
+def write_tuning(out_dir: Path, key: str, grids: dict, tuned: dict, results: dict) -> None:
+    """tuning.md: every grid value's validation figure (first seed) and the value chosen."""
+    lines = [f"# {out_dir.name}: tuning {key}", "", "Each value trained once (the first seed); the value with the "
+             "best validation figure (**bold**) is the one the seeds ran at. Test figures play no part.", "",
+             f"| variant | {key} | validation | status |", "| --- | --- | --- | --- |"]
+    for name, grid in grids.items():
+        for label, value in grid:
+            s = results.get((name, label), {})
+            metric = metric_of([s.get("final", {})])
+            v = s.get("final", {}).get(f"val_{metric}")
+            shown = f"**{cell(label)}**" if tuned.get(name) == label else cell(label)
+            if label != show_value(value):
+                shown += f": `{cell(show_value(value))}`"
+            lines.append(f"| {cell(name)} | {shown} | {'' if v is None else f'{v:.4f}'} | "
+                         f"{cell(s.get('status', 'not run'))} |")
+    atomic_write_bytes(out_dir / "tuning.md", ("\n".join(lines) + "\n").encode())
+
+
+@cli.command
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m framework.compare", description=(
+        "Train every variant of a comparison file over its seeds, choose on validation, and write the table "
+        "(results.csv, results.md) and picture (results.png) beside the runs. A comparison file defines "
+        "comparison = {\"base\": RECIPE, \"variants\": {NAME: CHANGES, ...}, ...}, each variant a small diff of "
+        "the base recipe (docs/recipes.md#comparisons)."),
+        epilog="Exit codes: 0 every run completed; 1 a run failed or diverged; 2 a usage or recipe error (nothing "
+               "trained); 130 interrupted.")
+    p.add_argument("comparison", help="comparison file, e.g. recipes/compare/optimizers.py")
+    p.add_argument("--seeds", type=positive_int, default=None, help="seeds per variant (default: the file's, else 1)")
+    p.add_argument("--workers", type=positive_int, default=None, help="worker processes (default: number of cores)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a key in every variant (repeatable)")
+    p.add_argument("--tune", metavar="KEY=[V,...]", help="choose KEY for each variant on validation from this grid "
+                   "(first seed), then run the seeds at it, e.g. --tune 'optimizer.lr=[1e-4,1e-3,1e-2]'")
+    p.add_argument("--logdir", default="logs", help="parent folder (default: logs)")
+    p.add_argument("--force", action="store_true", help="re-run finished runs too")
+    p.add_argument("--cluster", metavar="ADDRESS", help="run on Dask: a scheduler address (tcp://HOST:PORT), a "
+                   "scheduler file (scheduler.json), or local[:N] for a LocalCluster of N single-threaded workers "
+                   "(needs npframe[cluster])")
+    p.add_argument("--cluster-timeout", type=positive_int, default=60, metavar="SECONDS",
+                   help="with --cluster: give up connecting, or waiting for a first worker, after this long "
+                        "(default: 60)")
+    args = p.parse_args(argv)
+    c = load_comparison(args.comparison)
+    recipes = variant_recipes(c, args.overrides, args.comparison)
+    tuning = tune_grids(c, args.tune, args.comparison)
+    n_seeds = args.seeds or c.get("seeds", 1)
+    out_dir = Path(args.logdir) / Path(args.comparison).stem
+    tune_jobs = []
+    if tuning:
+        key, grids = tuning
+        for name, grid in grids.items():
+            for label, value in grid:
+                r = copy.deepcopy(recipes[name])
+                rcp.set_path(r, key, value, where=f"--tune {key}" if args.tune else f"{args.comparison}: tune")
+                where = f"--tune {key}={label}" if args.tune else f"{args.comparison}: tune {key}={label}"
+                tune_jobs.append((name, label, rcp.validate(r, where), out_dir / name / "tune" / f"{key}={label}"))
+    tune_at = f"--tune {args.tune}" if args.tune else args.comparison
+    check_buildable([(f"{args.comparison}: variant {n!r}", r) for n, r in recipes.items()] +
+                    [(f"{tune_at}: variant {n!r} (tune {tuning[0]}={lab})", r) for n, lab, r, _ in tune_jobs])
+    if args.cluster:  # a malformed address is refused before anything is written
+        from .cluster import ClusterError, parse_spec
+        try:
+            parse_spec(args.cluster)
+        except ClusterError as e:
+            raise cli.UsageError(str(e)) from None
+    created = cli.make_dir(out_dir, f"--logdir {args.logdir}")
+    # which comparison file owns out_dir, as a path relative to it (the same in every clone of a repository)
+    owner, mine = out_dir / "comparison.json", os.path.relpath(Path(args.comparison).resolve(), out_dir.resolve())
+    try:
+        other = json.loads(owner.read_text()).get("file")
+    except (OSError, ValueError, AttributeError):
+        other = None
+    if other not in (None, mine):  # never replace the runs of another comparison that has the same name
+        raise cli.UsageError(f"--logdir {args.logdir}: {out_dir} holds the runs of {other}; give another --logdir")
+    atomic_write_json(owner, {"file": mine})
+
+    def pending(jobs):
+        """(results of finished runs, tasks still to run) for [(name, tag, recipe, run_dir)]."""
+        done, todo, elsewhere = {}, [], None
+        for name, tag, recipe, run_dir in jobs:
+            summary = None if args.force else _finished(run_dir, recipe)
+            if summary is None and not args.force:
+                elsewhere = _completed_runs(Path(args.logdir)) if elsewhere is None else elsewhere
+                same = elsewhere.get(json.dumps(recipe, sort_keys=True))
+                if same is not None and same != run_dir:
+                    shutil.rmtree(run_dir, ignore_errors=True)
+                    shutil.copytree(same, run_dir)
+                    summary = _finished(run_dir, recipe)
+                    print(f"  {name} {tag}: the same recipe completed in {same}; copied", flush=True)
+            if summary is not None:
+                done[name, tag] = summary
+            else:
+                todo.append((name, tag, recipe, run_dir))
+        return done, todo
+
+    def execute(what: str, jobs, tag: str = "seed") -> dict:
+        done, todo = pending(jobs)
+        workers = min(args.workers or os.cpu_count() or 1, max(len(todo), 1))
+        where = f"Dask cluster {args.cluster}" if args.cluster else f"{workers} worker{'s' if workers > 1 else ''}"
+        print(f"{args.comparison}: {what}; {len(done)} finished earlier, {len(todo)} to run on {where}", flush=True)
+        progress = Progress(len(todo), tag)
+        try:
+            if args.cluster:
+                from .cluster import ClusterError, run_dask
+                try:
+                    done.update(run_dask(todo, progress, args.cluster, timeout=args.cluster_timeout))
+                except ClusterError as e:  # nothing ran: leave no folder behind that this command made
+                    if not [q for q in out_dir.iterdir() if q.name != owner.name]:
+                        owner.unlink(missing_ok=True)
+                        cli.remove_dirs(created)
+                    raise cli.UsageError(str(e)) from None
+            else:
+                done.update(run_local(todo, progress, workers))
+        except KeyboardInterrupt:
+            print(f"\ninterrupted after {progress.done} of {progress.total} runs; the runs in progress were stopped; "
+                  f"finished runs are kept in {out_dir}, and the same command resumes from them", file=sys.stderr)
+            raise SystemExit(cli.INTERRUPTED) from None
+        return done
+
+    tuned = {}
+    if tuning:
+        key, grids = tuning
+        trials = execute(f"tuning {key} over {sum(map(len, grids.values()))} runs (first seed)", tune_jobs, key)
+        for name, grid in grids.items():
+            scored = [(trials[name, lab]["final"].get(f"val_{metric_of([trials[name, lab]['final']])}", -math.inf),
+                       -i, lab, v) for i, (lab, v) in enumerate(grid)
+                      if trials.get((name, lab), {}).get("status") == "completed"]
+            if scored:
+                *_, tuned[name], value = max(scored)
+                rcp.set_path(recipes[name], key, value, where=f"--tune {key}")  # its first seed: the trial, copied
+        write_tuning(out_dir, key, grids, tuned, trials)
+    jobs = [(name, k, dict(r, seed=r["seed"] + k), out_dir / name / f"seed{r['seed'] + k}")
+            for name, r in recipes.items() for k in range(n_seeds)]
+    results = execute(f"{len(recipes)} variants x {n_seeds} seeds", jobs)
+    seeds = list(range(n_seeds))
+    rows = table(c, results, seeds, tuned)
+    command = " ".join(["python -m framework.compare", *(argv if argv is not None else sys.argv[1:])])
+    write_results(out_dir, c, rows, [recipes[c["baseline"]]["seed"] + k for k in seeds], command,
+                  trained_on([run_dir for *_, run_dir in jobs]))
+    note = write_plot(out_dir, c, rows, results, seeds)
+    print((out_dir / "results.md").read_text())
+    if note:
+        print(note)
+    written = ", ".join(str(out_dir / f) for f in ("results.csv", "results.md", "results.png", "tuning.md")
+                        if (out_dir / f).exists())
+    print(f"results: {written}; view: tensorboard --logdir {out_dir}")
+    untuned = [n for n in tuning[1] if n not in tuned] if tuning else []
+    if untuned:  # no grid value trained: the seeds ran at the file's own value, which is not what was asked
+        print(f"error: tuning failed for {', '.join(untuned)}: no value of the grid completed (tuning.md)",
+              file=sys.stderr)
+    broken = [f"{n} {tuning[0]}={lab}" for (n, lab), s in trials.items()
+              if s.get("status") in ("failed", "diverged")] if tuning else []
+    if broken:  # a candidate that crashed or diverged was never compared: the choice is not the one asked for
+        print(f"error: tuning trials failed: {', '.join(broken)} (tuning.md); the choice was made without them",
+              file=sys.stderr)
+    return cli.FAILED if untuned or broken or any(r["failed"] or r["diverged"] for r in rows) else cli.OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
