@@ -87,7 +87,8 @@ def check_tensorboard_layout(run_dir, summary, steps_per_epoch, every, prefix=""
     values, status, experiment = tb_events.hparams(mux, run(""))
     assert status == "STATUS_SUCCESS" and not experiment  # TensorBoard infers the columns from all runs
     recipe = json.loads((run_dir / "recipe.json").read_text())
-    assert values["seed"] == recipe["seed"] and values["optimizer"] == recipe["optimizer"]["name"]
+    assert values["Seed"] == recipe["seed"] and values["optimizer"] == recipe["optimizer"]["name"]
+    assert "seed" not in values  # once, among the run's identity, which TensorBoard lists before the rest
     assert values["optimizer.lr"] == pytest.approx(recipe["optimizer"]["lr"])
     text = tb_events.texts(mux, run(""))
     assert json.loads(text["recipe/text_summary"].strip("`\n")) == recipe

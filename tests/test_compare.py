@@ -51,7 +51,7 @@ def test_shipped_digits_comparison_end_to_end(tmp_path, repo_root):
             run = root / variant / f"seed{seed}"
             summary = json.loads((run / "summary.json").read_text())
             values = check_tensorboard_layout(run, summary, steps_per_epoch=41, every=50)
-            assert values["variant"] == variant and values["comparison"] == "digits_quick"
+            assert values["Variant"] == variant and values["Comparison"] == "digits_quick"
 
     again = compare(str(comp), "--logdir", str(tmp_path), cwd=tmp_path)
     assert again.returncode == 0 and "6 finished earlier, 0 to run" in again.stdout

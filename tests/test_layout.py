@@ -28,7 +28,7 @@ def imports(path: Path) -> set[str]:
 
 
 def core_modules() -> list[Path]:
-    return sorted(p for p in FRAMEWORK.glob("*.py") if p.stem not in ENTRY_POINTS and p.stem != "backends")
+    return sorted(p for p in FRAMEWORK.glob("*.py") if p.stem not in ENTRY_POINTS)
 
 
 @pytest.mark.parametrize("path", core_modules(), ids=lambda p: p.name)
@@ -66,7 +66,7 @@ def test_readme_layout_table_names_exactly_the_files_that_exist():
         tokens = re.findall(r"`([^`]+)`", line.split("|")[1])  # first cell: `folder/` then its files, or paths
         prefix, names = (tokens[0], tokens[1:]) if tokens[0].endswith("/") else ("", tokens)
         named |= {prefix + n for n in names} or {prefix}
-    actual = {str(p.relative_to(ROOT)) for p in FRAMEWORK.rglob("*.py")} - {"framework/backends.py"}
+    actual = {str(p.relative_to(ROOT)) for p in FRAMEWORK.rglob("*.py")}
     actual |= {str(p.relative_to(ROOT)) for p in (ROOT / "plugins").glob("*.py")}
     actual |= {str(p.relative_to(ROOT)) + "/" for p in (ROOT / "plugins").iterdir() if p.is_dir()
                and not p.name.startswith("__")}

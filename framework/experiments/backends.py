@@ -86,9 +86,11 @@ def _worker_init(threads: int) -> None:
         pass
 
 
-def run_local(tasks: list[tuple[str, int, dict, Path]], report, workers: int) -> dict[tuple[str, int], dict]:
-    """Run (variant, seed, recipe, run_dir) tasks on `workers` processes; BLAS threads split between them."""
-    threads = max(1, (os.cpu_count() or 1) // workers)
+def run_local(tasks: list[tuple[str, int, dict, Path]], report, workers: int,
+              threads: int | None = None) -> dict[tuple[str, int], dict]:
+    """Run (variant, seed, recipe, run_dir) tasks on `workers` processes with `threads` BLAS threads each (default:
+    the cores split between them)."""
+    threads = threads or max(1, (os.cpu_count() or 1) // workers)
     results: dict[tuple[str, int], dict] = {}
     if not tasks:
         return results

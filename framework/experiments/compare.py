@@ -253,6 +253,8 @@ def main(argv=None) -> int:
     p.add_argument("comparison", help="comparison file, e.g. recipes/compare/optimizers.py")
     p.add_argument("--seeds", type=positive_int, default=None, help="seeds per variant (default: the file's, else 1)")
     p.add_argument("--workers", type=positive_int, default=None, help="worker processes (default: number of cores)")
+    p.add_argument("--threads", type=positive_int, default=None, help="BLAS threads per worker (default: cores / "
+                   "workers; 1 when other work shares the machine, where threads that wait for each other stall)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key in every variant (repeatable)")
     p.add_argument("--tune", metavar="KEY=[V,...]", help="choose KEY for each variant on validation from this grid "
@@ -336,7 +338,7 @@ def main(argv=None) -> int:
                         cli.remove_dirs(created)
                     raise cli.UsageError(str(e)) from None
             else:
-                done.update(run_local(todo, progress, workers))
+                done.update(run_local(todo, progress, workers, args.threads))
         except KeyboardInterrupt:
             print(f"\ninterrupted after {progress.done} of {progress.total} runs; the runs in progress were stopped; "
                   f"finished runs are kept in {out_dir}, and the same command resumes from them", file=sys.stderr)

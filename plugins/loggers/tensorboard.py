@@ -153,8 +153,11 @@ class TensorBoardLogger(Callback):
 
 
 def hparams_of(recipe: dict, info: dict) -> dict:
-    """The HParams of a run: the flattened recipe, plus `info` (variant, seed, ...) first."""
-    return {**info, **{k: v for k, v in flatten_recipe(recipe).items() if k not in info}}
+    """The HParams of a run: its identity from `info` (Variant, Seed, Comparison, Run: capitalised, because
+    TensorBoard orders the columns by whether they differ between runs, then by name, and shows the first few),
+    then the flattened recipe."""
+    return {**{k.capitalize(): v for k, v in info.items()},
+            **{k: v for k, v in flatten_recipe(recipe).items() if k not in info}}
 
 
 def session_start(hparams: dict):
