@@ -293,21 +293,25 @@ comparison = {{
     assert out.returncode == 2 and "key 'tune': expected a non-empty list of values (or {label: value})" in out.stderr
 
 
-def test_the_plot_compares_whole_runs_when_variants_train_for_different_epochs(tmp_path, monkeypatch):
+def test_the_plot_shows_each_variants_test_figures_not_time(tmp_path, monkeypatch):
     import matplotlib.axes
 
     from framework.experiments.report import table, write_plot
-    labels = []
-    real_set = matplotlib.axes.Axes.set
-    monkeypatch.setattr(matplotlib.axes.Axes, "set", lambda ax, **kw: (labels.append(kw.get("xlabel")),
-                                                                        real_set(ax, **kw))[1])
+    labels, ticks, points = [], [], []
+    axes = matplotlib.axes.Axes
+    real_set, real_ticks, real_plot = axes.set, axes.set_xticks, axes.plot
+    monkeypatch.setattr(axes, "set", lambda ax, **kw: (labels.extend(
+        str(v) for k, v in kw.items() if k.endswith("label")), real_set(ax, **kw))[1])
+    monkeypatch.setattr(axes, "set_xticks", lambda ax, t, lab=None, **kw: (ticks.append(list(lab)),
+                                                                          real_ticks(ax, t, lab, **kw))[1])
+    monkeypatch.setattr(axes, "plot", lambda ax, *a, **kw: (points.append(a), real_plot(ax, *a, **kw))[1])
     c = {"variants": {"short": {}, "long": {}}, "baseline": "short"}
-    for epochs, expected in (({"short": 1, "long": 1}, "seconds per epoch"),
-                             ({"short": 1, "long": 3}, "training seconds per run")):
-        results = {(v, 0): dict(summary_of(0.9, 0.9), epochs_completed=n) for v, n in epochs.items()}
-        labels.clear()
-        assert write_plot(tmp_path, c, table(c, results, [0]), results, [0]) is None
-        assert labels[-1] == expected
+    results = {(v, s): dict(summary_of(0.9, 0.9 + 0.01 * s), epochs_completed=n, train_seconds=10.0 * n)
+               for v, n in {"short": 1, "long": 3}.items() for s in (0, 1)}
+    assert write_plot(tmp_path, c, table(c, results, [0, 1]), results, [0, 1]) is None
+    assert ticks == [["short", "long"]] and not any("second" in label for label in labels)
+    dots = [list(a[1]) for a in points if len(a) >= 2 and list(a[0]) in ([0, 0], [1, 1])]
+    assert dots == [[90.0, 91.0], [90.0, 91.0]]  # each seed's test figure, in %
 
 
 def test_a_variant_without_a_grid_keeps_its_own_value(tmp_path, repo_root):
