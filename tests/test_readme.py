@@ -66,3 +66,13 @@ def test_every_commands_help_is_whole(command):
     description = r.stdout.split("\n\n")[1].strip()  # after the usage paragraph
     assert description.endswith((".", ")")) and not description.endswith(": each"), description
     assert "exit codes" in r.stdout.lower() or command in ("plugins",), "say what the exit codes mean"
+
+
+def test_the_plugin_example_passes_the_conformance_checks():
+    from framework.testing import check_layer
+
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    source = next(b for b in blocks if "class Scale(Layer)" in b)
+    namespace: dict = {}
+    exec(source, namespace)  # the README's own text
+    check_layer(namespace["Scale"], (6,))
