@@ -117,6 +117,7 @@ def test_predict_command(runs, tmp_path, capsys):
     assert [int(line.split(",")[0]) for line in from_npy.splitlines()[1:]] == expected.tolist()
     assert predict_main([str(runs["breast_cancer"]), str(tmp_path / "x.csv"), "--out", str(tmp_path / "p.csv")]) == 0
     assert (tmp_path / "p.csv").read_text() == from_npy
+    capsys.readouterr()
     assert predict_main([str(runs["diabetes"]), str(tmp_path / "x.npy"), "--proba"]) == 2  # regression: no classes
     assert capsys.readouterr().err.startswith(f"error: --proba: {runs['diabetes']} is a regression run")
     assert predict_main([str(runs["breast_cancer"]), str(tmp_path / "x.csv"), "--proba"]) == 0
@@ -205,10 +206,10 @@ def test_a_finished_run_continues_with_more_epochs(runs, capsys):
     assert framework.load(run_dir, "last").predict(np.zeros((1, 64))).shape == (1,)
 
 
-def test_readme_python_training_example_runs(repo_root, capsys):
-    text = (repo_root / "README.md").read_text()
+def test_the_docs_python_training_example_runs(repo_root, capsys):
+    text = (repo_root / "docs" / "recipes.md").read_text()
     block = text.split("Training from Python objects, without a recipe file:", 1)[1].split("```python\n", 1)[1]
-    exec(compile(block.split("```", 1)[0], "README.md", "exec"), {})
+    exec(compile(block.split("```", 1)[0], "docs/recipes.md", "exec"), {})
     assert float(capsys.readouterr().out) > 0.9
 
 
