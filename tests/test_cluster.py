@@ -49,6 +49,22 @@ comparison = {{
 """)
 
 
+def kill_worker_when(cluster, pick, settle: float, within: float = 60) -> bool:
+    """SIGKILL the worker process whose address `pick(client)` returns, once it returns one; False if none came."""
+    with distributed.Client(cluster.scheduler_address) as client:
+        deadline = time.time() + within
+        while time.time() < deadline:
+            addr = pick(client)
+            nanny = next((n for n in cluster.workers.values() if addr and n.worker_address == addr and n.process
+                          and n.process.process), None)
+            if nanny is not None:
+                time.sleep(settle)
+                os.kill(nanny.process.process.pid, signal.SIGKILL)
+                return True
+            time.sleep(0.02)
+    return False
+
+
 def executing(client) -> int:
     """Tasks the workers' threads are computing now (the scheduler forgets cancelled ones; the workers do not)."""
     return sum(client.run(lambda dask_worker: len(dask_worker.state.executing)).values())
@@ -82,18 +98,10 @@ def test_worker_killed_mid_run_is_retried(tmp_path, repo_root, local_cluster):
     proc = subprocess.Popen([sys.executable, "-m", "framework.compare", str(tmp_path / "slow.py"),
                              "--logdir", str(tmp_path / "logs"), "--cluster", local_cluster.scheduler_address],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    killed = False
-    with distributed.Client(local_cluster.scheduler_address) as client:
-        deadline = time.time() + 60
-        while time.time() < deadline and not killed:
-            busy = [addr for addr, keys in client.processing().items() if keys]
-            for nanny in local_cluster.workers.values():
-                if busy and nanny.worker_address == busy[0] and nanny.process and nanny.process.process:
-                    time.sleep(0.2)  # let the run get going
-                    os.kill(nanny.process.process.pid, signal.SIGKILL)
-                    killed = True
-                    break
-            time.sleep(0.02)
+    def busy(client):
+        return next((addr for addr, keys in client.processing().items() if keys), None)
+
+    killed = kill_worker_when(local_cluster, busy, settle=0.2)  # let the run get going
     out, err = proc.communicate(timeout=240)
     assert killed, "no run was seen in progress"
     assert proc.returncode == 0, out + err
@@ -278,19 +286,12 @@ def test_a_run_queued_on_a_lost_worker_is_not_charged_a_restart(tmp_path, repo_r
     proc = subprocess.Popen([sys.executable, "-m", "framework.compare", str(tmp_path / "slow.py"),
                              "--logdir", str(tmp_path / "logs"), "--cluster", local_cluster.scheduler_address],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    killed = False
-    with distributed.Client(local_cluster.scheduler_address) as client:
-        deadline = time.time() + 60
-        while time.time() < deadline and not killed:  # a worker with one run computing and one queued behind it
-            two = [addr for addr, keys in client.processing().items() if len(keys) == 2]
-            running = client.run(lambda dask_worker: len(dask_worker.state.executing)) if two else {}
-            for nanny in local_cluster.workers.values():
-                if two and nanny.worker_address == two[0] and running.get(two[0]) == 1 and nanny.process:
-                    time.sleep(0.5)
-                    os.kill(nanny.process.process.pid, signal.SIGKILL)
-                    killed = True
-                    break
-            time.sleep(0.02)
+    def one_running_one_queued(client):
+        two = [addr for addr, keys in client.processing().items() if len(keys) == 2]
+        running = client.run(lambda dask_worker: len(dask_worker.state.executing)) if two else {}
+        return two[0] if two and running.get(two[0]) == 1 else None
+
+    killed = kill_worker_when(local_cluster, one_running_one_queued, settle=0.5)
     out, err = proc.communicate(timeout=300)
     assert killed, "no worker was seen with a run queued"
     assert proc.returncode == 0, out + err
