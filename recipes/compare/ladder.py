@@ -3,8 +3,9 @@ SGD rungs' learning rates chosen on validation.
 
 python -m framework.compare recipes/compare/ladder.py --logdir docs/results"""
 comparison = {
-    "description": "The ladder of docs/from_notebook.md: each rung is the one before with one change (the last: "
-                   "the record recipe, a third hidden layer chosen on validation and 60 epochs instead of 20); the "
+    "description": "The ladder of docs/from_notebook.md: each rung is the one before with one change (the sixth: "
+                   "the MLP record recipe, a third hidden layer chosen on validation and 60 epochs instead of 20; "
+                   "the seventh: convolutions, the CNN record recipe, 30 epochs); the "
                    "SGD rungs' learning rates are chosen on validation (tuning.md), the others use the record's.",
     "base": "../ladder_1_notebook.py",
     "set": {"callbacks": [], "loggers": ["tensorboard"]},
@@ -18,5 +19,6 @@ comparison = {
         "4_wide": "../ladder_4_wide.py",
         "5_augment": "../ladder_5_augment.py",
         "6_record": "../mnist_best.py",
+        "7_cnn": "../mnist_cnn_best.py",
     },
 }
