@@ -24,7 +24,7 @@ from .data import Dataset
 from .files import atomic_write_json
 from .trainer import Diverged
 
-RECIPE, SUMMARY, PREPROCESSING = "recipe.json", "summary.json", "preprocessing.json"
+RECIPE, SUMMARY, PREPROCESSING, MANIFEST = "recipe.json", "summary.json", "preprocessing.json", "manifest.json"
 
 
 def read_summary(run_dir: str | os.PathLike) -> dict:
@@ -85,9 +85,6 @@ def read_description(run_dir: str | os.PathLike, recipe: dict) -> dict:
     return describe(load_dataset(recipe, str(Path(run_dir) / RECIPE)))
 
 
-MANIFEST = "manifest.json"  # (its writer and checker follow)
-
-
 def _digest(path: Path) -> str:
     import hashlib
 
@@ -127,6 +124,15 @@ def manifest_problem(run_dir: str | os.PathLike) -> str | None:
     return None
 
 
+def finished_summary(run_dir: str | os.PathLike, check_files: bool = True) -> dict | None:
+    """The summary of a run that completed and was never extended (--epochs) and, with `check_files`, whose files
+    all match its manifest: a run that may be reused as it is; else None."""
+    s = read_summary(run_dir)
+    if s.get("status") != "completed" or s.get("extensions"):
+        return None
+    return s if not check_files or manifest_problem(run_dir) is None else None
+
+
 def weights_used(run_dir: str | os.PathLike, which: str) -> str:
     """What a command says of the weights it uses, e.g. "checkpoints/last.npz: the weights the run finished with,
     those of its summary's test figure (epoch 10)"."""
@@ -152,10 +158,7 @@ def resume_hint(run_dir: Path) -> str:
         return f"resume it with: python -m framework.run --resume {shlex.quote(str(run_dir))}"
     again = f"python -m framework.run {shlex.quote(str(run_dir / 'recipe.json'))}"
     if _has_checkpoint_callback(run_dir):
-        try:
-            summary = json.loads((run_dir / "summary.json").read_text())
-        except (OSError, ValueError):
-            summary = {}
+        summary = read_summary(run_dir)
         why = "it stopped before its first epoch ended"
         if summary.get("status") in ("failed", "diverged"):
             why = f"the run {summary['status']}: {summary.get('error')}"

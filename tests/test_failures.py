@@ -131,6 +131,21 @@ def test_full_disk_keeps_the_last_good_checkpoint(digits, capsys, tmp_path, monk
     assert json.loads((ckpt_dir.parent / "summary.json").read_text())["status"] == "failed"
 
 
+def test_a_manifest_that_cannot_be_written_is_a_failure_not_a_traceback(digits, capsys, tmp_path, monkeypatch):
+    import errno
+
+    import framework.commands.run as run_command
+
+    def full(run_dir):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(run_command, "write_manifest", full)
+    code, _, err = run([digits, *DIGITS, "--name", "nomanifest"], capsys, tmp_path)
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert "manifest.json not written (No space left on device)" in err
+    assert not (tmp_path / "logs" / "digits_adam" / "nomanifest" / "manifest.json").exists()  # never reused
+
+
 def _trained_run(digits, capsys, tmp_path):
     code, _, _ = run([digits, *DIGITS, "--set", "callbacks=['checkpoint']", "--set", "epochs=2", "--name", "r"],
                      capsys, tmp_path)

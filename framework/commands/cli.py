@@ -114,19 +114,15 @@ def write_output(path: str | os.PathLike, data: bytes, what: str) -> None:
         raise UsageError(f"{what} {path}: cannot write ({e.strerror or e})") from None
 
 
-def diverged_guard(run_dir: str | os.PathLike, checkpoint: str | None, default: str = "last") -> str:
+def diverged_guard(run_dir: str | os.PathLike, checkpoint: str | None) -> str:
     """The checkpoint a command uses. Of a run whose summary says it diverged, only a checkpoint the user names
     (a UsageError otherwise, saying where it diverged and which epoch each checkpoint holds), with a warning line."""
-    import json
-
     from .. import checkpoint as ckpt
+    from ..runs import read_summary
 
-    which = checkpoint or default
-    try:
-        summary = json.loads((Path(run_dir) / "summary.json").read_text())
-    except (OSError, ValueError):
-        return which
-    if not isinstance(summary, dict) or summary.get("status") != "diverged":
+    which = checkpoint or ckpt.DEFAULT
+    summary = read_summary(run_dir)
+    if summary.get("status") != "diverged":
         return which
     d = summary.get("diverged") or {}
     why = f"{run_dir} diverged at epoch {d.get('epoch', '?')} ({d.get('reason', 'non-finite values')})"

@@ -8,17 +8,17 @@ recipe error (nothing written), 130 interrupted (SIGINT or SIGTERM; the summary 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 import traceback
 from pathlib import Path
 
+from .. import checkpoint as ckpt
 from .. import recipe as rcp
 from ..build import build
 from ..files import atomic_write_json, unique_dir
 from ..malloc import tune_malloc
-from ..runs import load_run, resume_hint, save_description, summary_of, write_manifest, write_summary
+from ..runs import load_run, read_summary, resume_hint, save_description, summary_of, write_manifest, write_summary
 from ..trainer import Diverged
 from . import cli
 
@@ -60,12 +60,9 @@ def main(argv=None) -> int:
         if not (run_dir / "recipe.json").is_file():
             raise rcp.RecipeError(f"{run_dir}: not a run directory (no recipe.json)")
         lock = cli.lock_run(run_dir)
-        trainer = load_run(run_dir, args.checkpoint or "last")
+        trainer = load_run(run_dir, args.checkpoint or ckpt.DEFAULT)
         done = trainer.state.epoch
-        try:
-            before = json.loads((run_dir / "summary.json").read_text())
-        except (OSError, ValueError):
-            before = {}
+        before = read_summary(run_dir)
         extensions = list(before.get("extensions", []))
         if args.epochs is not None:
             if args.epochs <= done:
@@ -128,7 +125,10 @@ def main(argv=None) -> int:
     summary = summary_of(trainer, "completed", started)
     note = write_summary(run_dir, summary)
     if not note:
-        write_manifest(run_dir)
+        try:
+            write_manifest(run_dir)  # last: the run is complete when its manifest checks
+        except OSError as e:
+            note = f"; manifest.json not written ({e.strerror or e})"
     if note:
         print(f"error: training completed but{note.lstrip(';')} (run directory {run_dir})", file=sys.stderr)
         return cli.FAILED

@@ -28,7 +28,7 @@ from typing import Any
 from .. import recipe as rcp
 from ..commands import cli
 from ..files import atomic_write_bytes, atomic_write_json
-from ..runs import manifest_problem
+from ..runs import finished_summary, manifest_problem
 from .backends import run_local
 from .report import cell, metric_of, table, write_plot, write_results
 
@@ -92,30 +92,25 @@ def variant_recipes(c: dict, overrides: list[str], where: str) -> dict[str, dict
 
 
 def _finished(run_dir: Path, recipe: dict) -> dict | None:
-    """The summary of a completed earlier run of exactly this recipe, never extended, with every file as its
-    manifest lists it; else None."""
-    if manifest_problem(run_dir) is not None:
-        return None
+    """The summary of a reusable earlier run (runs.finished_summary) of exactly this recipe; else None."""
     try:
-        summary = json.loads((run_dir / "summary.json").read_text())
         same = json.loads((run_dir / "recipe.json").read_text()) == json.loads(json.dumps(recipe))
     except (OSError, ValueError):
         return None
-    return summary if same and summary.get("status") == "completed" and not summary.get("extensions") else None
+    return finished_summary(run_dir) if same else None
 
 
 def _completed_runs(logdir: Path) -> dict[str, Path]:
-    """{recipe as canonical JSON: run directory} for every completed run in the comparisons under logdir."""
+    """{recipe as canonical JSON: run directory} for every completed, never extended run in the comparisons under
+    logdir (its files are checked against its manifest only when it is about to be copied)."""
     found = {}
     for recipe_file in sorted(logdir.glob("*/*/*/recipe.json")) + sorted(logdir.glob("*/*/tune/*/recipe.json")):
         try:
             recipe = json.loads(recipe_file.read_text())
-            summary = json.loads((recipe_file.parent / "summary.json").read_text())
-            if summary.get("status") == "completed" and not summary.get("extensions") and \
-                    manifest_problem(recipe_file.parent) is None:  # complete, and not extended since
-                found.setdefault(json.dumps(recipe, sort_keys=True), recipe_file.parent)
         except (OSError, ValueError):
             continue
+        if finished_summary(recipe_file.parent, check_files=False) is not None:
+            found.setdefault(json.dumps(recipe, sort_keys=True), recipe_file.parent)
     return found
 
 
@@ -310,7 +305,7 @@ def main(argv=None) -> int:
             if summary is None and not args.force:
                 elsewhere = _completed_runs(Path(args.logdir)) if elsewhere is None else elsewhere
                 same = elsewhere.get(json.dumps(recipe, sort_keys=True))
-                if same is not None and same != run_dir:
+                if same is not None and same != run_dir and manifest_problem(same) is None:
                     shutil.rmtree(run_dir, ignore_errors=True)
                     shutil.copytree(same, run_dir)
                     summary = _finished(run_dir, recipe)
