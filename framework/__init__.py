@@ -1,5 +1,11 @@
 """A neural-network training framework in NumPy: layers, losses, a Trainer with events, and plugins
 registered through entry points."""
+import os
+
+# OpenBLAS's idle worker threads spin for about 2**28 cycles after each product, taking the core that the layers'
+# threaded NumPy passes need next; 2**4 lets them sleep at once. Read when NumPy loads, so only if it is not yet
+# loaded (python -m framework.*); a value already set is kept. Measured in docs/benchmarks.md.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 from .augment import Augmentation, Warp
 from .build import build_mlp, build_model
 from .callbacks import EVENTS, Batch, Callback, Monitor, Order, State

@@ -94,3 +94,17 @@ def check_tensorboard_layout(run_dir, summary, steps_per_epoch, every, prefix=""
     assert json.loads(text["recipe/text_summary"].strip("`\n")) == recipe
     assert "Layer (type)" in text["model/text_summary"]
     return values
+
+
+@pytest.mark.parametrize("given,expected", [(None, "4"), ("8", "8")])
+def test_importing_framework_first_lets_openblas_threads_sleep_unless_told_otherwise(given, expected, repo_root):
+    """framework sets OPENBLAS_THREAD_TIMEOUT before NumPy loads (docs/benchmarks.md measures why), keeping a value
+    the user set."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    if given:
+        env["OPENBLAS_THREAD_TIMEOUT"] = given
+    code = "import framework, os, sys; print(os.environ['OPENBLAS_THREAD_TIMEOUT'], 'numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo_root, env=env, capture_output=True, text=True)
+    assert out.stdout.split() == [expected, "True"], out.stderr
