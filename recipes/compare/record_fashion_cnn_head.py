@@ -8,18 +8,15 @@ python -m framework.compare recipes/compare/record_fashion_cnn_head.py --logdir 
 import runpy
 from pathlib import Path
 
-# the two heads of the MNIST CNN record's search, on its convolutions (32, 64, batch norm)
-HEADS = runpy.run_path(str(Path(__file__).with_name("record_mnist_cnn.py")))["comparison"]["tune"]["model.layers"]
+FIRST = runpy.run_path(str(Path(__file__).with_name("record_fashion_cnn.py")))  # its base, baseline, seeds, variants
+HEADS = FIRST["HEADS"]  # the two heads of the MNIST CNN record's search, on its convolutions (32, 64, batch norm)
 
 comparison = {
+    **FIRST["comparison"],
     "description": "The Fashion-MNIST CNN record recipe (fashion_mnist_cnn_best.py), second stage, chosen on "
                    "validation: two heads on the same convolutions (32, 64, batch norm), no augmentation (the "
                    "first stage's choice), 30 epochs: dense 128 with dropout 0.25 and 0.5 against dense 256 with "
                    "dropout 0.25 before the output only; the chosen one over three seeds (tuning.md).",
-    "base": "../fashion_mnist_cnn_best.py",
     "set": {"callbacks": [], "loggers": ["tensorboard"]},
-    "baseline": "fashion_mnist",
-    "seeds": 3,
     "tune": {"model.layers": HEADS},
-    "variants": {"fashion_mnist": {}},
 }
