@@ -1,4 +1,5 @@
 import importlib
+import signal
 import sys
 import textwrap
 from pathlib import Path
@@ -7,6 +8,11 @@ import numpy as np
 import pytest
 
 from framework.testing import numerical_grad  # noqa: F401  (the tests' finite differences)
+
+# A shell's background job (`pytest &`) starts with Ctrl-C ignored, which every child would inherit through exec, so
+# the tests that interrupt a child could not; a handler here is reset to the default in each child instead.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def grad_close(analytic, numeric, rtol=1e-5, atol=1e-8):
