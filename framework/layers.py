@@ -87,7 +87,9 @@ class Layer:
     `is_activation` (an elementwise non-linearity, after which the dropout regularizer inserts dropout),
     `init_hint` ("he" or "glorot": the initialisation a weight layer before this activation should use),
     `uses_rng` (draws random numbers in training: the Trainer sets `rng` to its generator, so runs repeat),
-    `min_batch` (the smallest training batch it accepts).
+    `min_batch` (the smallest training batch it accepts), `takes_max` (max pooling: the max of its windows) and
+    `max_commutes` (an elementwise map that gives the same output and gradients, bit for bit, before or after a
+    max, as ReLU: a model runs it after a `takes_max` layer that follows it, on fewer values).
     """
 
     params: Sequence[Param] = ()
@@ -97,6 +99,8 @@ class Layer:
     init_hint: str | None = None
     uses_rng: bool = False
     min_batch: int = 1
+    takes_max: bool = False
+    max_commutes: bool = False
     prefix: str | None = None
     name: str = ""  # set by the enclosing container before build; parameters are named f"{name}.W"
     input_shape: tuple[int, ...] | None = None
@@ -185,8 +189,14 @@ class Sequential(Layer):
                 raise ValueError(f"layer {layer.name} ({type(layer).__name__}) given {shape}: {e}") from None
             layer.output_shape = shape
         self.output_shape = shape
+        # the order layers run in: ReLU then max pooling runs as pooling then ReLU (same values and gradients, a
+        # quarter of the ReLU's work after 2x2 pooling; docs/math.md)
+        self.order = list(self.layers)
+        for i in range(len(self.order) - 1):
+            if self.order[i].max_commutes and self.order[i + 1].takes_max:
+                self.order[i], self.order[i + 1] = self.order[i + 1], self.order[i]
         # layer i passes a gradient back only if a layer before it has parameters (or the caller asks for dL/dx)
-        self.grad_below = [any(layer.params for layer in self.layers[:i]) for i in range(len(self.layers))]
+        self.grad_below = [any(layer.params for layer in self.order[:i]) for i in range(len(self.order))]
         if not self.name:
             flatten(self.params)
         return shape
@@ -205,7 +215,7 @@ class Sequential(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         if x.shape[1:] != self.input_shape:  # flat rows for an image model: a view, no copy
             x = x.reshape(len(x), *self.input_shape)
-        for layer in self.layers:
+        for layer in self.order:
             x = layer.forward(x)
         return x
 
@@ -213,11 +223,11 @@ class Sequential(Layer):
         """Backpropagate dL/d(output); fills each `Param.grad`. dL/d(input) is computed and returned only if
         `need_input_grad` (a model never needs it; as a layer inside another, its container asks); gradients stop
         at the lowest layer with parameters."""
-        for i in range(len(self.layers) - 1, -1, -1):
+        for i in range(len(self.order) - 1, -1, -1):
             if not (need_input_grad or self.grad_below[i]):  # nothing below learns: stop here
-                self.layers[i].backward(grad, need_input_grad=False)
+                self.order[i].backward(grad, need_input_grad=False)
                 return None
-            grad = self.layers[i].backward(grad, need_input_grad=True)
+            grad = self.order[i].backward(grad, need_input_grad=True)
         return grad
 
     def to_onnx(self, graph, x):

@@ -65,7 +65,7 @@ class Dense(Layer):
 
 
 class ReLU(Layer):
-    is_activation, init_hint = True, "he"
+    is_activation, init_hint, max_commutes = True, "he", True
 
     def forward(self, x):
         out = np.empty_like(x)
@@ -621,7 +621,7 @@ class MaxPool2D(_Pool2D):
     """The largest value of each window. Ties: the gradient goes to the first maximum in row-major window order
     (as PyTorch), so it is never counted twice."""
 
-    prefix = "max_pool"
+    prefix, takes_max = "max_pool", True
 
     def forward(self, x):
         n, h, w, c = x.shape

@@ -5,7 +5,7 @@ import pytest
 from scipy.signal import correlate
 
 from framework import Sequential
-from plugins.layers import AvgPool2D, Conv2D, GlobalAvgPool, MaxPool2D
+from plugins.layers import AvgPool2D, BatchNorm, Conv2D, GlobalAvgPool, MaxPool2D, ReLU
 
 rng = np.random.default_rng(0)
 
@@ -89,6 +89,32 @@ def test_max_pool_ties_send_the_gradient_to_the_first_maximum_only():
     assert y[0, 0, :, 0].tolist() == [1.0, 0.0]
     dx = layer.backward(np.array([[[[3.0], [5.0]]]]))[0, :, :, 0]
     assert dx.tolist() == [[3.0, 0.0, 5.0, 0.0], [0.0, 0.0, 0.0, 0.0]]  # row-major first, as PyTorch
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_then_max_pool_runs_as_pool_then_relu_with_the_same_values_and_gradients(dtype):
+    """The model runs ReLU after the pooling that follows it: outputs and gradients bit for bit those of the
+    declared order, including windows of ties, of zeros, of negatives only, and a partial border."""
+    def net(swap):
+        model = Sequential([Conv2D(3, 3), BatchNorm(), ReLU(), MaxPool2D(2), Conv2D(2, 3), ReLU(), MaxPool2D(3, 2)])
+        model.build((9, 9, 2), np.random.default_rng(3), dtype)
+        if not swap:
+            model.order = list(model.layers)
+        return model
+
+    x = rng.standard_normal((4, 9, 9, 2)).round(0).astype(dtype)  # rounding to integers makes ties in windows
+    x[0] = 0.0
+    swapped, declared = net(True), net(False)
+    assert [type(layer).__name__ for layer in swapped.order][2:4] == ["MaxPool2D", "ReLU"]
+    y = swapped.forward(x)
+    assert swapped.order[3].mask.shape == (4, 4, 4, 3)  # ReLU saw the pooled values
+    y0 = declared.forward(x)
+    assert np.array_equal(y, y0)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    dx, dx0 = swapped.backward(g.copy(), need_input_grad=True), declared.backward(g.copy(), need_input_grad=True)
+    assert np.array_equal(dx, dx0)
+    for p, p0 in zip(swapped.params, declared.params):
+        assert np.array_equal(p.grad, p0.grad), p.name
 
 
 def test_global_avg_pool():
