@@ -5,7 +5,9 @@ against a plain hand-written NumPy im2col loop, side by side in one process, the
 
     python benchmarks/cnn_epoch.py [--rounds 3] [--images 10000] [--batches 32,128,512] [--no-torch]
 
-Per batch size: median (and min) seconds per epoch of `--images` training images, npframe / each other method,
+Per batch size: median (and min) seconds per epoch of `--images` training images, npframe / each other method
+(among them "products only": the epoch's matrix products alone, with npframe's shapes, the floor of an im2col
+network in NumPy),
 npframe's GFLOP/s as a % of NumPy's own float32 matrix-multiply peak measured in the same run, where npframe's time
 goes (conv forward and backward, pooling, the optimizer, the rest: from one further epoch with every layer timed),
 and the peak of memory NumPy allocates during an npframe epoch and a hand-written one (tracemalloc). Epochs train
@@ -156,6 +158,32 @@ def handwritten_epoch(x, y, batch, seed=0) -> float:
     return time.perf_counter() - t0
 
 
+def products_epoch(x, batch, seed=0) -> float:
+    """Only the matrix products of an npframe epoch, with its shapes (a bias column in the im2col matrices, the
+    input gradient's columns as nine products): the floor of any im2col network that uses NumPy's products."""
+    rng, f32 = np.random.default_rng(seed), np.float32
+    mats = {}
+
+    def m(*shape):
+        key = shape
+        if key not in mats:
+            mats[key] = rng.standard_normal(shape).astype(f32)
+        return mats[key]
+
+    t0 = time.perf_counter()
+    for i in range(0, len(x), batch):
+        n = min(batch, len(x) - i)
+        c1, g1 = m(n * 784, 10), m(n * 784, 32)
+        c1 @ m(10, 32), c1.T @ g1  # conv 1: forward, weights' gradient
+        c2, g2 = m(n * 196, 289), m(n * 196, 64)
+        c2 @ m(289, 64), c2.T @ g2, np.matmul(g2, m(9, 64, 32))  # conv 2: forward, weights, input's columns
+        f, g3 = m(n, 3136), m(n, 128)
+        f @ m(3136, 128), f.T @ g3, g3 @ m(128, 3136)  # dense 128
+        a, g4 = m(n, 128), m(n, 10)
+        a @ m(128, 10), a.T @ g4, g4 @ m(10, 128)  # dense 10
+    return time.perf_counter() - t0
+
+
 def torch_epoch(x, y, batch, channels_last, seed=0) -> float:
     import torch
     from torch import nn
@@ -212,7 +240,8 @@ def main() -> None:
     data = load_dataset(validate({"dataset": {"name": "mnist", "limit": args.images}}))
     data = replace(data, **{f"{a}_{s}": getattr(data, f"{a}_{s}")[:0] for a in "xy" for s in ("val", "test")})
     x, y = data.x_train.astype(np.float32), data.y_train
-    methods = {"npframe": lambda b: npframe_epoch(data, b), "numpy loop": lambda b: handwritten_epoch(x, y, b)}
+    methods = {"npframe": lambda b: npframe_epoch(data, b), "numpy loop": lambda b: handwritten_epoch(x, y, b),
+               "products only": lambda b: products_epoch(x, b)}
     if not args.no_torch:
         try:
             import torch
@@ -239,7 +268,8 @@ def main() -> None:
             print(f"  {k:<20} {med[k]:7.2f} ({min(times[k]):.2f}){ratio}")
         torch_best = [med[k] for k in names if k.startswith("torch")]
         if torch_best:
-            print(f"  npframe / PyTorch's faster layout: {med['npframe'] / min(torch_best):.2f}")
+            print(f"  npframe / PyTorch's faster layout: {med['npframe'] / min(torch_best):.2f}; the matrix products "
+                  f"alone / PyTorch's faster layout: {med['products only'] / min(torch_best):.2f}")
         print(f"  npframe {gflops:.1f} GFLOP/s, {100 * gflops / peak:.0f} % of the matmul peak")
         shares = npframe_shares(data, b)
         print("  npframe's time: " + ", ".join(f"{k} {100 * v:.0f} %" for k, v in
