@@ -1,8 +1,8 @@
 """The Fashion-MNIST CNN record recipe: conv 32-64 with batch normalisation after each convolution, dense 256 with
-dropout 0.25 before the output, Adam with warm-up and cosine decay, 30 epochs, no augmentation. Chosen on
-validation in two stages: no augmentation over left-right flips (recipes/compare/record_fashion_cnn.py), then this
-head over dropout 0.25, dense 128, dropout 0.5 (recipes/compare/record_fashion_cnn_head.py); their tuning.md files
-list the candidates."""
+dropout 0.25 before the output, random shifts of up to 2 pixels, Adam with warm-up and cosine decay, 30 epochs.
+Chosen on validation in four stages (recipes/compare/record_fashion_cnn*.py; their tuning.md files list the
+candidates): no augmentation over left-right flips, then this head over dropout 0.25, dense 128, dropout 0.5,
+then two convolution blocks over three, then random shifts over no augmentation."""
 from framework import derive
 
 recipe = derive("mnist_cnn.py", {
@@ -12,7 +12,7 @@ recipe = derive("mnist_cnn.py", {
         {"name": "conv2d", "filters": 64}, "batch_norm", "relu", "max_pool2d",
         "flatten", {"name": "dense", "units": 256}, "relu", {"name": "dropout", "rate": 0.25},
         {"name": "dense", "units": "outputs"}]},
-    "augmentations": [],
+    "augmentations": [{"name": "shift", "max_shift": 2}],
     "scheduler": {"name": "cosine", "warmup_epochs": 1},
     "epochs": 30,
 })
