@@ -1,5 +1,4 @@
 """`python -m framework.compare` end to end on digits: runs, table, reuse, failures, HParams."""
-import copy
 import csv
 import json
 import math
@@ -402,8 +401,7 @@ def test_a_run_folder_another_process_is_writing_is_left_alone(tmp_path, repo_ro
 def test_every_committed_comparison_reruns_without_training(repo_root, monkeypatch):
     """Each comparison in docs/results still makes exactly the recipes of its runs (so its command re-run trains
     nothing): editing a recipe that an earlier stage takes as its base must not silently change that stage."""
-    from framework import recipe as rcp
-    from framework.experiments.compare import tune_grids
+    from framework.experiments.compare import tune_grids, tuning_runs
 
     monkeypatch.chdir(repo_root)
     owners = sorted(Path("docs/results").glob("*/comparison.json"))
@@ -413,17 +411,12 @@ def test_every_committed_comparison_reruns_without_training(repo_root, monkeypat
         file = os.path.relpath(out_dir / json.loads(owner.read_text())["file"])
         c = load_comparison(file)
         recipes, tuning = variant_recipes(c, [], file), tune_grids(c, None, file)
+        trials = tuning_runs(recipes, tuning, out_dir, file)
+        for name, label, recipe, run_dir in trials:
+            assert json.loads((run_dir / "recipe.json").read_text()) == json.loads(json.dumps(recipe)), \
+                f"{file}: {name} tune {label}"
         for name, r in recipes.items():
-            options = [r]
-            if tuning and name in tuning[1]:
-                key, options = tuning[0], []
-                for label, value in tuning[1][name]:
-                    t = copy.deepcopy(r)
-                    rcp.set_path(t, key, value, where=file)
-                    options.append(t := rcp.validate(t, file))
-                    run = json.loads((out_dir / name / "tune" / f"{key}={label}" / "recipe.json").read_text())
-                    assert run == json.loads(json.dumps(t)), f"{file}: {name} tune {label}"
-            made = [json.loads(json.dumps(o)) for o in options]
+            made = [json.loads(json.dumps(t)) for n, _, t, _ in trials if n == name] or [json.loads(json.dumps(r))]
             for k in range(c.get("seeds", 1)):
                 run = json.loads((out_dir / name / f"seed{r['seed'] + k}" / "recipe.json").read_text())
                 assert dict(run, seed=r["seed"]) in made, f"{file}: {name} seed {r['seed'] + k}"

@@ -188,6 +188,20 @@ def tune_grids(c: dict, cli_tune: str | None, where: str) -> tuple[str, dict[str
     return key, grids
 
 
+def tuning_runs(recipes: dict, tuning, out_dir: Path, where: str) -> list[tuple[str, str, dict, Path]]:
+    """(variant, label, recipe, run dir) of every tuning trial: each variant's recipe at each value of its grid."""
+    if not tuning:
+        return []
+    key, grids, jobs = tuning[0], tuning[1], []
+    for name, grid in grids.items():
+        for label, value in grid:
+            r = copy.deepcopy(recipes[name])
+            rcp.set_path(r, key, value, where=f"{where} {key}")
+            run_dir = out_dir / name / "tune" / f"{key}={label}"
+            jobs.append((name, label, rcp.validate(r, f"{where} {key}={label}"), run_dir))
+    return jobs
+
+
 def check_buildable(jobs) -> None:
     """Every run's recipe builds here, before any trains (its dataset, model, every plugin and parameter): a
     mistake in one variant or grid value is one line naming it (`at`), exit 2, and nothing has trained."""
@@ -268,15 +282,7 @@ def main(argv=None) -> int:
     tuning = tune_grids(c, args.tune, args.comparison)
     n_seeds = args.seeds or c.get("seeds", 1)
     out_dir = Path(args.logdir) / Path(args.comparison).stem
-    tune_jobs = []
-    if tuning:
-        key, grids = tuning
-        for name, grid in grids.items():
-            for label, value in grid:
-                r = copy.deepcopy(recipes[name])
-                rcp.set_path(r, key, value, where=f"--tune {key}" if args.tune else f"{args.comparison}: tune")
-                where = f"--tune {key}={label}" if args.tune else f"{args.comparison}: tune {key}={label}"
-                tune_jobs.append((name, label, rcp.validate(r, where), out_dir / name / "tune" / f"{key}={label}"))
+    tune_jobs = tuning_runs(recipes, tuning, out_dir, "--tune" if args.tune else f"{args.comparison}: tune")
     tune_at = f"--tune {args.tune}" if args.tune else args.comparison
     check_buildable([(f"{args.comparison}: variant {n!r}", r) for n, r in recipes.items()] +
                     [(f"{tune_at}: variant {n!r} (tune {tuning[0]}={lab})", r) for n, lab, r, _ in tune_jobs])
