@@ -316,6 +316,25 @@ def test_the_plot_shows_each_variants_test_figures_not_time(tmp_path, monkeypatc
     assert dots == [[90.0, 91.0], [90.0, 91.0]]  # each seed's test figure, in %
 
 
+def test_the_validation_panel_shows_the_top_of_every_band(tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    from framework.experiments.report import table, write_plot
+    limits = []
+    real = matplotlib.axes.Axes.set_ylim
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_ylim",
+                        lambda ax, *a, **kw: (limits.append(a), real(ax, *a, **kw))[1])
+    c = {"variants": {"a": {}, "b": {}}, "baseline": "a"}
+    def run(*curve):  # validation accuracy per epoch; the last is the final figure
+        return summary_of(curve[-1], 0.99, history=[{"val_accuracy": v} for v in curve])
+
+    results = {("a", 0): run(0.990, 0.999, 0.993), ("a", 1): run(0.990, 0.991, 0.992),  # a peak above every
+               ("b", 0): run(0.980, 0.990, 0.991), ("b", 1): run(0.980, 0.990, 0.991)}  # final mean
+    assert write_plot(tmp_path, c, table(c, results, [0, 1]), results, [0, 1]) is None
+    (low, high), = [a for a in limits if len(a) == 2]  # the panel's own call (matplotlib makes others)
+    assert low < 99.1 and high > 99.9
+
+
 def test_a_variant_without_a_grid_keeps_its_own_value(tmp_path, repo_root):
     (tmp_path / "t.py").write_text(f"""
 comparison = {{

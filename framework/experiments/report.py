@@ -161,7 +161,7 @@ def write_plot(out_dir: Path, c: dict, rows: list[dict], results: dict[tuple[str
     metric = rows[0]["metric"]
     scale, unit = (100, " (%)") if metric == "accuracy" else (1, "")
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
-    shown = []
+    shown, highs = [], []
     for i, r in enumerate(rows):
         curves = [[h.get(f"val_{metric}", np.nan) for h in results[r["variant"], s]["history"]]
                   for s in seeds if results.get((r["variant"], s), {}).get("status") == "completed"]
@@ -173,6 +173,7 @@ def write_plot(out_dir: Path, c: dict, rows: list[dict], results: dict[tuple[str
         color = f"C{i % 10}"
         left.plot(x, y.mean(axis=0), color=color, label=r["variant"], lw=2 if r["best_by_validation"] else 1.2)
         left.fill_between(x, y.min(axis=0), y.max(axis=0), color=color, alpha=0.15, lw=0)
+        highs += [np.nanmax(y)] if np.isfinite(y).any() else []
         tests = [scale * results[r["variant"], s]["final"][f"test_{metric}"] for s in seeds
                  if results.get((r["variant"], s), {}).get("status") == "completed"]
         k = len(shown)
@@ -181,8 +182,9 @@ def write_plot(out_dir: Path, c: dict, rows: list[dict], results: dict[tuple[str
                        fmt="o", color=color, capsize=4, ms=7 if r["best_by_validation"] else 5)
         shown.append(r["variant"])
     tops = [scale * r["val_mean"] for r in rows if not math.isnan(r["val_mean"])]
-    if tops and metric == "accuracy":  # the interesting part: from a little below the worst final figure
-        left.set_ylim(min(tops) - 2 * (max(tops) - min(tops) + 0.2), max(tops) + 0.5 * (max(tops) - min(tops) + 0.2))
+    if tops and metric == "accuracy":  # the interesting part: from a little below the worst final figure up to
+        margin = max(tops) - min(tops) + 0.2  # the highest point of any band, which can pass every final mean
+        left.set_ylim(min(tops) - 2 * margin, max([max(tops) + 0.5 * margin] + [h + 0.1 * margin for h in highs]))
     left.set(xlabel="epoch", ylabel=f"validation {metric}{unit}", title="Validation curves (mean, band: min to max)")
     right.set(ylabel=f"test {metric}{unit}", title="Test, per variant (mean; each seed a dot; bar: min to max)")
     right.set_xticks(range(len(shown)), shown, rotation=30, ha="right", fontsize=8)

@@ -21,5 +21,5 @@ comparison = {
                    "well, 30 epochs; the chosen one over three seeds (tuning.md).",
     "set": {**SECOND["comparison"]["set"], "model.layers": SECOND["DEPTHS"]["32-64-128-256"]},
     "tune": {"augmentations": {"affine+elastic": DISTORT,
-                               "affine+elastic+shift": DISTORT + [{"name": "shift", "max_shift": 2}]}},
+                               "affine+elastic+shift": [*DISTORT, {"name": "shift", "max_shift": 2}]}},
 }
