@@ -49,6 +49,7 @@ def summary_of(trainer, status: str, started: float) -> dict:
         "epoch_seconds": s.epoch_seconds,
         "train_seconds": sum(s.epoch_seconds),
         "wall_seconds": time.time() - started,
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),  # the date a comparison's table states
         "final": final,
         "history": s.history,
         "error": None if e is None or isinstance(e, KeyboardInterrupt) else f"{type(e).__name__}: {e}",

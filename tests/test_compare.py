@@ -439,3 +439,28 @@ def test_every_committed_comparison_reruns_without_training(repo_root, monkeypat
             for k in range(c.get("seeds", 1)):
                 run = json.loads((out_dir / name / f"seed{r['seed'] + k}" / "recipe.json").read_text())
                 assert dict(run, seed=r["seed"]) in made, f"{file}: {name} seed {r['seed'] + k}"
+
+
+def test_a_table_states_the_day_its_runs_were_trained_not_the_day_it_was_rewritten(tmp_path):
+    from framework.experiments.compare import trained_on
+    old, new, bare = tmp_path / "old", tmp_path / "new", tmp_path / "bare"
+    for d, summary in ((old, {"finished": "2026-11-02 10:00:00 UTC"}), (new, {"finished": "2026-11-05 23:59:00 UTC"}),
+                       (bare, {})):
+        d.mkdir()
+        (d / "summary.json").write_text(json.dumps(summary))
+    assert trained_on([old, new, bare]) == "2026-11-05"  # the newest run
+    table = tmp_path / "results.md"
+    table.write_text("Command: `x`; seeds [0]; baseline `a`; machine: 2 cores; date: 2026-10-30.\n")
+    assert trained_on([bare], table) == "2026-10-30"  # runs without a date keep the table's
+    assert trained_on([old], table) == "2026-11-02"
+
+
+def test_a_finished_run_records_when_it_finished(tmp_path, repo_root):
+    import re
+
+    out = subprocess.run([sys.executable, "-m", "framework.run", str(repo_root / "recipes" / "digits_adam.py"),
+                          "--logdir", str(tmp_path), "--set", "epochs=1", "--set", "loggers=[]"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    summary, = tmp_path.glob("**/summary.json")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", json.loads(summary.read_text())["finished"])

@@ -19,6 +19,7 @@ import difflib
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import time
@@ -28,7 +29,7 @@ from typing import Any
 from .. import recipe as rcp
 from ..commands import cli
 from ..files import atomic_write_bytes, atomic_write_json
-from ..runs import finished_summary, manifest_problem
+from ..runs import finished_summary, manifest_problem, read_summary
 from .backends import run_local
 from .report import cell, metric_of, table, write_plot, write_results
 
@@ -224,12 +225,21 @@ def show_value(value) -> str:
     return f"{value:g}" if isinstance(value, float) else json.dumps(value, separators=(",", ":"))
 
 
-def trained_on(run_dirs: list[Path]) -> str:
-    """The day the newest of these runs was trained (from its TensorBoard file's name, which a copy or a git checkout
-    keeps), else today."""
-    stamps = [int(p.name.split(".")[3]) for d in run_dirs for p in Path(d).glob("events.out.tfevents.*")
-              if p.name.split(".")[3].isdigit()]
-    return time.strftime("%Y-%m-%d", time.localtime(max(stamps) if stamps else time.time()))
+def trained_on(run_dirs: list[Path], table: Path | None = None) -> str:
+    """The day the newest of these runs was trained: from its summary, else its TensorBoard file's name (which a
+    copy or a git checkout keeps), else the date the table being rewritten states (runs from before summaries
+    kept it), else today."""
+    days = []
+    for d in map(Path, run_dirs):
+        finished = read_summary(d).get("finished")
+        if isinstance(finished, str) and re.fullmatch(r"\d{4}-\d\d-\d\d .*", finished):
+            days.append(finished[:10])
+        days += [time.strftime("%Y-%m-%d", time.localtime(int(p.name.split(".")[3])))
+                 for p in d.glob("events.out.tfevents.*") if p.name.split(".")[3].isdigit()]
+    if days:
+        return max(days)
+    stated = re.search(r"; date: (\d{4}-\d\d-\d\d)\.", table.read_text()) if table and table.exists() else None
+    return stated.group(1) if stated else time.strftime("%Y-%m-%d")
 
 
 def write_tuning(out_dir: Path, key: str, grids: dict, tuned: dict, results: dict) -> None:
@@ -365,7 +375,7 @@ def main(argv=None) -> int:
     rows = table(c, results, seeds, tuned)
     command = " ".join(["python -m framework.compare", *(argv if argv is not None else sys.argv[1:])])
     write_results(out_dir, c, rows, [recipes[c["baseline"]]["seed"] + k for k in seeds], command,
-                  trained_on([run_dir for *_, run_dir in jobs]))
+                  trained_on([run_dir for *_, run_dir in jobs], out_dir / "results.md"))
     note = write_plot(out_dir, c, rows, results, seeds)
     print((out_dir / "results.md").read_text())
     if note:
