@@ -10,8 +10,7 @@ import runpy
 from pathlib import Path
 
 SECOND = runpy.run_path(str(Path(__file__).with_name("record_mnist_cnn_deep.py")))  # its base, baseline, seeds
-DISTORT = [{"name": "affine", "rotation": 10.0, "scale": 0.1, "shear": 10.0, "translate": 2.0, "p": 0.5},
-           {"name": "elastic", "alpha": 34.0, "sigma": 4.0, "p": 0.5}]
+DISTORT = SECOND["FIRST"]["DISTORT"]
 
 comparison = {
     **SECOND["comparison"],
