@@ -17,7 +17,7 @@ comparison = {
                    "without augmentation and with left-right flips of half the images; the chosen one over three "
                    "seeds (tuning.md lists the candidates).",
     "base": "../fashion_mnist_cnn_best.py",
-    "set": {"callbacks": [], "loggers": ["tensorboard"], "model.layers": HEADS["32-64"]},
+    "set": {"callbacks": [], "loggers": ["tensorboard"], "model.layers": HEADS["32-64"], "epochs": 30},
     "baseline": "fashion_mnist",
     "seeds": 3,
     "tune": {"augmentations": {"none": [], "flip": [{"name": "flip", "p": 0.5}]}},

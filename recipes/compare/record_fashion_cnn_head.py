@@ -17,6 +17,7 @@ comparison = {
                    "validation: two heads on the same convolutions (32, 64, batch norm), no augmentation (the "
                    "first stage's choice), 30 epochs: dense 128 with dropout 0.25 and 0.5 against dense 256 with "
                    "dropout 0.25 before the output only; the chosen one over three seeds (tuning.md).",
-    "set": {"callbacks": [], "loggers": ["tensorboard"], "augmentations": []},  # the first stage's choice
+    "set": {"callbacks": [], "loggers": ["tensorboard"], "augmentations": [],  # the first stage's choice
+            "epochs": 30},  # the epochs of the first five stages
     "tune": {"model.layers": HEADS},
 }

@@ -18,7 +18,8 @@ comparison = {
                    "with dropout 0.25 before the output only; affine and elastic distortions, 30 "
                    "epochs; the chosen one over three seeds (tuning.md lists the candidates).",
     "base": "../mnist_cnn_best.py",
-    "set": {"callbacks": [], "loggers": ["tensorboard"], "augmentations": DISTORT},
+    "set": {"callbacks": [], "loggers": ["tensorboard"], "augmentations": DISTORT,
+            "optimizer": {"name": "adam", "lr": 1e-3}},  # the optimizer of the first four stages
     "baseline": "mnist",
     "seeds": 3,
     "tune": {"model.layers": {"32-64": CONV + HEAVY, "32-64-256": CONV + LIGHT}},
