@@ -365,10 +365,17 @@ def make_layers(specs, key: str = "layers", outputs: int | None = None) -> list[
 
 class OnnxGraph:
     """What `Layer.to_onnx` adds nodes to: `node(op, inputs, **attributes)` returns the new tensor's name,
-    `const(value, hint)` stores an initializer (float32 unless the array says otherwise) and returns its name."""
+    `const(value, hint)` stores an initializer (float32 unless the array says otherwise) and returns its name,
+    `output(x, name)` ends the graph. Layers of image tensors wrap their ONNX op in Transposes (channels-last
+    inside, NCHW in ONNX); `node` cancels a Transpose undone by the next one and moves Transposes past unary
+    elementwise ops, and `output` drops the nodes nothing reads, so the file has only the layout changes it needs."""
+
+    UNARY = frozenset({"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softplus", "Erf", "Elu", "Selu", "Abs", "Neg",
+                       "Exp", "Identity"})
 
     def __init__(self):
         self.nodes, self.initializers, self._names = [], [], set()
+        self._transposed = {}  # a Transpose's output -> (its input, perm)
 
     def unique(self, hint: str) -> str:
         name, i = hint, 0
@@ -381,9 +388,31 @@ class OnnxGraph:
     def node(self, op: str, inputs: list[str], **attrs) -> str:
         from onnx import helper
 
+        source = self._transposed.get(inputs[0]) if inputs else None
+        if source and op == "Transpose":  # two in a row: one, or none if the second undoes the first
+            perm = [source[1][p] for p in attrs["perm"]]
+            if perm == sorted(perm):
+                return source[0]
+            inputs, attrs = [source[0]], {"perm": perm}
+        elif source and op in self.UNARY and len(inputs) == 1:  # op(transpose(x)) = transpose(op(x))
+            return self.node("Transpose", [self.node(op, [source[0]], **attrs)], perm=source[1])
         out = self.unique(f"{op.lower()}{len(self.nodes)}")
         self.nodes.append(helper.make_node(op, inputs, [out], **attrs))
+        if op == "Transpose":
+            self._transposed[out] = (inputs[0], list(attrs["perm"]))
         return out
+
+    def output(self, x: str, name: str) -> None:
+        """Ends the graph: `name` is x's value; nodes whose outputs lead nowhere are dropped."""
+        from onnx import helper
+
+        self.nodes.append(helper.make_node("Identity", [x], [name]))
+        needed, kept = {name}, []
+        for node in reversed(self.nodes):
+            if needed.intersection(node.output):
+                kept.append(node)
+                needed.update(node.input)
+        self.nodes = kept[::-1]
 
     def const(self, value, hint: str = "const") -> str:
         from onnx import numpy_helper

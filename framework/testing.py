@@ -79,7 +79,7 @@ def _onnx_outputs(model: Sequential, x: np.ndarray) -> np.ndarray | None:
         return None
     g = OnnxGraph()
     out = model.to_onnx(g, "input")
-    g.nodes.append(helper.make_node("Identity", [out], ["output"]))
+    g.output(out, "output")
     graph = helper.make_graph(g.nodes, "check", [helper.make_tensor_value_info("input", TensorProto.FLOAT, x.shape)],
                               [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)], g.initializers)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])

@@ -45,7 +45,7 @@ def to_onnx(predictor: Predictor):
         out = "prediction"
         x = g.node("Add", [g.node("Mul", [x, g.const(info.get("target_scale") or 1.0, "target_scale")]),
                            g.const(info.get("target_center") or 0.0, "target_center")])
-    g.nodes.append(helper.make_node("Identity", [x], [out]))
+    g.output(x, out)
     width = info["n_outputs"] if task != "binary" else 2
     graph = helper.make_graph(g.nodes, f"npframe_{info['dataset']}", [
         helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", *shape])],
