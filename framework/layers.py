@@ -366,10 +366,12 @@ def make_layers(specs, key: str = "layers", outputs: int | None = None) -> list[
 class OnnxGraph:
     """What `Layer.to_onnx` adds nodes to: `node(op, inputs, **attributes)` returns the new tensor's name,
     `const(value, hint)` stores an initializer (float32 unless the array says otherwise) and returns its name,
-    `output(x, name)` ends the graph. Layers of image tensors wrap their ONNX op in Transposes (channels-last
-    inside, NCHW in ONNX); `node` cancels a Transpose undone by the next one and moves Transposes past unary
-    elementwise ops, and `output` drops the nodes nothing reads, so the file has only the layout changes it needs."""
+    `model(x, name, ...)` ends the graph at x and makes the onnx.ModelProto. Layers of image tensors wrap their
+    ONNX op in Transposes (channels-last inside, NCHW in ONNX); `node` cancels a Transpose undone by the next one
+    and moves Transposes past unary elementwise ops, and `model` drops the nodes nothing reads, so the file has
+    only the layout changes it needs."""
 
+    OPSET = 17
     UNARY = frozenset({"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softplus", "Erf", "Elu", "Selu", "Abs", "Neg",
                        "Exp", "Identity"})
 
@@ -391,7 +393,7 @@ class OnnxGraph:
         source = self._transposed.get(inputs[0]) if inputs else None
         if source and op == "Transpose":  # two in a row: one, or none if the second undoes the first
             perm = [source[1][p] for p in attrs["perm"]]
-            if perm == sorted(perm):
+            if perm == list(range(len(perm))):
                 return source[0]
             inputs, attrs = [source[0]], {"perm": perm}
         elif source and op in self.UNARY and len(inputs) == 1:  # op(transpose(x)) = transpose(op(x))
@@ -402,9 +404,11 @@ class OnnxGraph:
             self._transposed[out] = (inputs[0], list(attrs["perm"]))
         return out
 
-    def output(self, x: str, name: str) -> None:
-        """Ends the graph: `name` is x's value; nodes whose outputs lead nowhere are dropped."""
-        from onnx import helper
+    def model(self, x: str, name: str, input_shape, output_shape, graph_name: str = "npframe"):
+        """The onnx.ModelProto whose float input "input" has input_shape and whose output `name` is x (shape
+        output_shape; None entries and names are free dimensions); nodes whose outputs lead nowhere are dropped.
+        Opset 17, IR version 8: readable by onnxruntime releases of the last years."""
+        from onnx import TensorProto, helper
 
         self.nodes.append(helper.make_node("Identity", [x], [name]))
         needed, kept = {name}, []
@@ -413,6 +417,13 @@ class OnnxGraph:
                 kept.append(node)
                 needed.update(node.input)
         self.nodes = kept[::-1]
+        graph = helper.make_graph(self.nodes, graph_name,
+                                  [helper.make_tensor_value_info("input", TensorProto.FLOAT, input_shape)],
+                                  [helper.make_tensor_value_info(name, TensorProto.FLOAT, output_shape)],
+                                  self.initializers)
+        proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.OPSET)], producer_name="npframe")
+        proto.ir_version = 8
+        return proto
 
     def const(self, value, hint: str = "const") -> str:
         from onnx import numpy_helper

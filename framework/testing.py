@@ -73,17 +73,13 @@ def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
 def _onnx_outputs(model: Sequential, x: np.ndarray) -> np.ndarray | None:
     """The model's ONNX graph run in onnxruntime on x (float32), or None where onnx or onnxruntime is missing."""
     try:
+        import onnx  # noqa: F401  (OnnxGraph.model needs it)
         import onnxruntime as ort
-        from onnx import TensorProto, helper
     except ImportError:
         return None
     g = OnnxGraph()
     out = model.to_onnx(g, "input")
-    g.output(out, "output")
-    graph = helper.make_graph(g.nodes, "check", [helper.make_tensor_value_info("input", TensorProto.FLOAT, x.shape)],
-                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)], g.initializers)
-    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    proto.ir_version = 8
+    proto = g.model(out, "output", x.shape, None, "check")
     session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     return session.run(None, {"input": x.astype(np.float32)})[0]
 

@@ -186,35 +186,29 @@ def test_onnx_graph_keeps_only_the_transposes_it_needs():
     """Image layers wrap their op in Transposes; the graph cancels inverse pairs, merges others, moves Transposes
     past unary elementwise ops (not past ops that read the layout) and drops the nodes nothing reads."""
     ort = pytest.importorskip("onnxruntime")
-    from onnx import TensorProto, helper
-
     from framework import OnnxGraph
 
     def run(build):
         g = OnnxGraph()
-        g.output(build(g), "y")
-        graph = helper.make_graph(g.nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, None)],
-                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], g.initializers)
-        proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-        proto.ir_version = 8
+        proto = g.model(build(g), "y", None, None)
         x = np.random.default_rng(0).standard_normal((2, 3, 4, 5)).astype(np.float32)
-        y = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+        y = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"input": x})
         return [(n.op_type, [a.ints for a in n.attribute if a.name == "perm"]) for n in g.nodes], x, y[0]
 
     to_nhwc, to_nchw = [0, 2, 3, 1], [0, 3, 1, 2]
-    ops, x, y = run(lambda g: g.node("Transpose", [g.node("Relu", [g.node("Transpose", ["x"], perm=to_nhwc)])],
+    ops, x, y = run(lambda g: g.node("Transpose", [g.node("Relu", [g.node("Transpose", ["input"], perm=to_nhwc)])],
                                      perm=to_nchw))
     assert [op for op, _ in ops] == ["Relu", "Identity"] and np.array_equal(y, np.maximum(x, 0))
-    ops, x, y = run(lambda g: g.node("Transpose", [g.node("Transpose", ["x"], perm=to_nhwc)], perm=to_nhwc))
+    ops, x, y = run(lambda g: g.node("Transpose", [g.node("Transpose", ["input"], perm=to_nhwc)], perm=to_nhwc))
     assert ops[0] == ("Transpose", [[0, 3, 1, 2]]) and len(ops) == 2  # two in a row become one
     assert np.array_equal(y, x.transpose(0, 2, 3, 1).transpose(0, 2, 3, 1))
-    ops, x, y = run(lambda g: g.node("Softmax", [g.node("Transpose", ["x"], perm=to_nhwc)], axis=3))
+    ops, x, y = run(lambda g: g.node("Softmax", [g.node("Transpose", ["input"], perm=to_nhwc)], axis=3))
     assert [op for op, _ in ops] == ["Transpose", "Softmax", "Identity"]  # Softmax reads the layout: kept after
     z = x.transpose(0, 2, 3, 1)
     assert np.allclose(y, np.exp(z) / np.exp(z).sum(axis=3, keepdims=True), atol=1e-6)
 
-    def shared(g):  # a transposed tensor read twice: the Transpose stays for its other reader
-        t = g.node("Transpose", ["x"], perm=to_nhwc)
+    def shared(g):  # a transposed tensor read twice: one reader sinks it, the other cancels it, so it goes
+        t = g.node("Transpose", ["input"], perm=to_nhwc)
         return g.node("Add", [g.node("Transpose", [g.node("Relu", [t])], perm=to_nchw), g.node("Transpose", [t],
                                                                                                  perm=to_nchw)])
     ops, x, y = run(shared)

@@ -17,12 +17,12 @@ from ..layers import OnnxGraph
 from ..runs import weights_used
 from . import cli
 
-OPSET = 17
+OPSET = OnnxGraph.OPSET
 
 
 def to_onnx(predictor: Predictor):
     """The onnx.ModelProto of a loaded model: every layer adds its own nodes (`Layer.to_onnx`)."""
-    from onnx import TensorProto, helper
+    from onnx import helper
 
     info, shape = predictor.info, predictor.input_shape
     g = OnnxGraph()
@@ -45,13 +45,8 @@ def to_onnx(predictor: Predictor):
         out = "prediction"
         x = g.node("Add", [g.node("Mul", [x, g.const(info.get("target_scale") or 1.0, "target_scale")]),
                            g.const(info.get("target_center") or 0.0, "target_center")])
-    g.output(x, out)
     width = info["n_outputs"] if task != "binary" else 2
-    graph = helper.make_graph(g.nodes, f"npframe_{info['dataset']}", [
-        helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", *shape])],
-        [helper.make_tensor_value_info(out, TensorProto.FLOAT, ["N", width])], g.initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="npframe")
-    model.ir_version = 8  # readable by onnxruntime releases of the last years
+    model = g.model(x, out, ["N", *shape], ["N", width], f"npframe_{info['dataset']}")
     if predictor.classes is not None:
         helper.set_model_props(model, {"classes": ",".join(map(str, predictor.classes))})
     return model
