@@ -6,7 +6,7 @@ import numpy as np
 
 from . import registry
 from .data import Dataset
-from .layers import ChannelsLast, ModelError, Sequential
+from .layers import ChannelsLast, Layer, ModelError, Sequential
 from .losses import LOSS_FOR_TASK, LOSSES
 from .recipe import PLUGIN_LIST_KEYS, RecipeError
 from .trainer import Trainer
@@ -19,6 +19,8 @@ def make(group: str, spec: dict, where: str, key: str, *args):
         factory = registry.get(group, spec["name"])
         registry.check_params(factory, params, f"{key} {spec['name']!r}", skip=len(args))
         return factory(*args, **params)
+    except RecipeError:
+        raise
     except registry.PluginError as e:
         raise RecipeError(f"{where}: key {key!r}: {e}") from None
     except registry.ParamError as e:
@@ -30,6 +32,19 @@ def make(group: str, spec: dict, where: str, key: str, *args):
         if sep and param in params:
             raise RecipeError(f"{where}: key '{key}.{param}': {rest}") from None
         raise RecipeError(f"{where}: key {key!r}: {e}") from None
+    except Exception as e:  # a plugin's own bug: named with its entry point, not a traceback
+        raise RecipeError(f"{where}: key {key!r}: {plugin_failed(group, spec['name'], e)}") from None
+
+
+def plugin_failed(group: str, name: str, e: BaseException) -> str:
+    """"<group> plugin 'x' (entry point module:attr, distribution d) raised KeyError: ...": for errors a plugin
+    raises that say nothing of the recipe's values."""
+    try:
+        info = registry.info(group, name)
+        origin = f" (entry point {info.target}, distribution {info.dist!r})"
+    except registry.PluginError:
+        origin = ""
+    return f"{group} plugin {name!r}{origin} raised {type(e).__name__}: {e}"
 
 
 def load_dataset(recipe: dict, where: str = "<recipe>") -> Dataset:
@@ -54,49 +69,109 @@ def input_shape_of(info: dict) -> tuple[int, ...]:
     return (1, *info["image_shape"]) if info.get("image_shape") else (info["n_features"],)
 
 
-def model_plugins(recipe: dict, where: str = "<recipe>") -> list:
-    """The recipe's regularizers and callbacks that change the network (those with `transform_model`), made."""
+NETWORK_KEYS = ("regularizers", "callbacks")  # the recipe keys whose plugins may change the network
+
+
+def model_plugins(recipe: dict, where: str = "<recipe>", made: dict | None = None) -> list:
+    """The plugins that change the network (those with `transform_model`), in recipe order: the one rule training
+    and every later command follow. Only regularizers and callbacks may (they are made again when a run is
+    used); a scheduler, augmentation or logger with `transform_model` is refused, since `load`, `predict` and
+    `export` never make those. `made` maps a recipe key to the plugins training already made for it, in order."""
     out = []
-    for key in ("regularizers", "callbacks"):
-        for s in recipe[key]:
+    for key in ("scheduler", *PLUGIN_LIST_KEYS):
+        specs = recipe.get(key) or []
+        specs = [specs] if isinstance(specs, dict) else specs
+        group = "schedulers" if key == "scheduler" else PLUGIN_LIST_KEYS[key]
+        for i, s in enumerate(specs):
             try:
-                cls = registry.get(PLUGIN_LIST_KEYS[key], s["name"])
+                cls = registry.get(group, s["name"])
             except registry.PluginError as e:
                 raise RecipeError(f"{where}: key '{key}.{s['name']}': {e}") from None
-            if hasattr(cls, "transform_model"):
-                out.append(make(PLUGIN_LIST_KEYS[key], s, where, f"{key}.{s['name']}"))
+            if not hasattr(cls, "transform_model"):
+                continue
+            if key not in NETWORK_KEYS:
+                raise RecipeError(f"{where}: key '{key}.{s['name']}': {group} plugin {s['name']!r} defines "
+                                  f"transform_model, but only {' and '.join(NETWORK_KEYS)} may change the network "
+                                  f"(docs/plugins.md)")
+            out.append(made[key][i] if made else make(group, s, where, f"{key}.{s['name']}"))
     return out
+
+
+def _output_problem(model: Sequential, info: dict) -> str | None:
+    """What is wrong with a built network's output for the dataset `info` describes, or None."""
+    n = info["n_outputs"]
+    need = {"multiclass": f"{n} outputs, one per class (the loss adds the softmax)",
+            "binary": "1 output, the logit of the positive class (the loss adds the sigmoid)",
+            "regression": f"{n} output{'s' if n != 1 else ''}, one per target"}.get(info.get("task"), f"{n} outputs")
+    if model.output_shape == (n,):
+        return None
+    return (f"the network's output is {model.output_shape} per example, but dataset {info.get('dataset')!r} "
+            f"({info.get('task')}) needs ({n},): {need}; end the model with "
+            f"{{'name': 'dense', 'units': 'outputs'}}")
+
+
+def _dry_run(layer, x: np.ndarray) -> np.ndarray:
+    """Run `x` through a built layer, checking that each layer (and each layer inside a container) returns the
+    per-example shape its `build` declared; ValueError naming the layer and both shapes otherwise."""
+    what = f"layer {layer.name} ({type(layer).__name__})" if layer.name else "the model"
+    if isinstance(layer, Sequential):
+        y = x.reshape(len(x), *layer.input_shape) if x.shape[1:] != layer.input_shape else x
+        for child in layer.layers:
+            y = _dry_run(child, y)
+        if type(layer) is Sequential:
+            return y
+    try:
+        y = layer.forward(x)
+    except Exception as e:
+        raise ValueError(f"{what} failed on a batch of its declared input shape {tuple(x.shape[1:])}: "
+                         f"{type(e).__name__}: {e}") from None
+    if not isinstance(y, np.ndarray) or y.shape != (len(x), *layer.output_shape):
+        got = tuple(y.shape[1:]) if isinstance(y, np.ndarray) else type(y).__name__
+        raise ValueError(f"{what} declared output {tuple(layer.output_shape)} per example (its build's return), "
+                         f"but its forward returned {got}")
+    return y
 
 
 def build_model(recipe: dict, info: dict, where: str = "<recipe>", rng=None, plugins=None) -> Sequential:
     """The network of a validated recipe for a dataset described by `info` (framework.inference.describe): the
-    model plugin (`model["name"]`, "mlp" when absent) gives the layers, each plugin with `transform_model`
-    (`plugins`, else those of the recipe) changes them, and the layers are built for the dataset's input shape
-    with weights drawn from `rng` (image models start with `ChannelsLast`: layers see (H, W, C) images).
-    Training, resume, evaluate, load, predict and export all build through here, so every command rebuilds the
-    network the run trained."""
+    model plugin (`model["name"]`, "mlp" when absent) gives the layers, the plugins `model_plugins` allows
+    (`plugins`, else made from the recipe) change them, and the layers are built for the dataset's input shape
+    with weights drawn from `rng` (image models start with `ChannelsLast`: layers see (H, W, C) images). A dry
+    batch then checks every layer's real output shape against its declared one, and the output against the
+    dataset. Training, resume, evaluate, load, predict and export all build through here, so every command
+    rebuilds the network the run trained."""
     spec = dict(recipe["model"])
     spec.setdefault("name", "mlp")
     shape = input_shape_of(info)
     model = make("models", spec, where, "model", shape, info["n_outputs"])
-    if isinstance(model, (list, tuple)):
+    if isinstance(model, (list, tuple)) and all(isinstance(layer, Layer) for layer in model):
         model = Sequential(list(model))
     if not isinstance(model, Sequential):
         raise RecipeError(f"{where}: key 'model': plugin {spec['name']!r} returned {type(model).__name__}, "
-                          f"expected a framework.Sequential (or a list of layers)")
+                          f"expected a framework.Sequential (or a list of framework.Layer)")
     for plugin in model_plugins(recipe, where) if plugins is None else plugins:
-        if hasattr(plugin, "transform_model"):
-            try:
-                plugin.transform_model(model)
-            except (TypeError, ValueError) as e:
-                raise RecipeError(f"{where}: {type(plugin).__name__}.transform_model: {e}") from None
+        if not hasattr(plugin, "transform_model"):
+            continue
+        try:
+            plugin.transform_model(model)
+        except Exception as e:
+            raise RecipeError(f"{where}: {type(plugin).__name__}.transform_model: {type(e).__name__}: {e}") from None
     if len(shape) == 3:  # images: channels-last inside the model (docs/math.md)
         model.layers.insert(0, ChannelsLast())
+    dtype = np.dtype(recipe.get("dtype", "float32"))
     try:
-        dtype = np.dtype(recipe.get("dtype", "float32"))
         model.build(shape, np.random.default_rng() if rng is None else rng, dtype)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, MemoryError) as e:
         raise RecipeError(f"{where}: key 'model': {e}") from None
+    problem = _output_problem(model, info)
+    if problem:
+        raise RecipeError(f"{where}: key 'model': {problem}")
+    try:
+        _dry_run(model.eval(), np.zeros((2, *shape), dtype))
+    except ValueError as e:
+        raise RecipeError(f"{where}: key 'model': {e}") from None
+    finally:
+        model.train()
     return model
 
 
@@ -119,13 +194,12 @@ def build(recipe: dict, where: str = "<recipe>", run_dir: str | None = None, dat
     if loss_fn.task != data.task:
         raise RecipeError(f"{where}: key 'loss': {loss_name!r} is a loss for {loss_fn.task} tasks, but dataset "
                           f"{data.name!r} is {data.task}; use 'auto' (here {LOSS_FOR_TASK[data.task]!r})")
-    callbacks = []
-    if recipe["scheduler"] is not None:
-        callbacks.append(make("schedulers", recipe["scheduler"], where, "scheduler"))
+    made = {"scheduler": [make("schedulers", recipe["scheduler"], where, "scheduler")] if recipe["scheduler"] else []}
     for key, group in PLUGIN_LIST_KEYS.items():
-        callbacks += [make(group, s, where, f"{key}.{s['name']}") for s in recipe[key]]
+        made[key] = [make(group, s, where, f"{key}.{s['name']}") for s in recipe[key]]
+    callbacks = [c for key in made for c in made[key]]
     init_rng = np.random.default_rng(np.random.SeedSequence(recipe["seed"]).spawn(2)[0])
-    model = build_model(recipe, describe(data), where, init_rng, plugins=callbacks)
+    model = build_model(recipe, describe(data), where, init_rng, plugins=model_plugins(recipe, where, made))
     optimizer = make("optimizers", recipe["optimizer"], where, "optimizer", model.params)
     try:
         return Trainer(model, loss_fn, optimizer, data, callbacks=callbacks, epochs=recipe["epochs"],

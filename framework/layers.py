@@ -9,6 +9,8 @@ docs/math.md.
 """
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
@@ -69,6 +71,24 @@ def flat_buffers(params: list[Param]) -> tuple[np.ndarray, np.ndarray] | None:
             return None
         buffers.append(base)
     return buffers[0], buffers[1]
+
+
+def memory_bytes() -> int | None:
+    """This machine's physical memory in bytes, where the OS says."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_size(what: str, shape: tuple[int, ...], dtype, copies: int = 4) -> None:
+    """Refuse, before allocating, a parameter whose `copies` arrays (value, gradient, two optimizer moments) would
+    not fit in this machine's memory: ValueError naming `what`, the shape and the memory it would need."""
+    need = math.prod(shape) * np.dtype(dtype).itemsize * copies
+    have = memory_bytes()
+    if have and need > have:
+        raise ValueError(f"{what} of shape {tuple(shape)} would need {need / 2 ** 30:,.1f} GiB (value, gradient and "
+                         f"optimizer state in {np.dtype(dtype).name}); this machine has {have / 2 ** 30:,.1f} GiB")
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -184,9 +204,16 @@ class Sequential(Layer):
                 layer.init = self.init_after(i)
             layer.input_shape = shape
             try:
-                shape = tuple(int(d) for d in layer.build(shape, rng, np.dtype(dtype)))
+                out = layer.build(shape, rng, np.dtype(dtype))
+                shape = tuple(int(d) for d in out)
             except (TypeError, ValueError) as e:  # the layer that cannot take the shape, and the shape
                 raise ValueError(f"layer {layer.name} ({type(layer).__name__}) given {shape}: {e}") from None
+            except MemoryError as e:
+                raise ValueError(f"layer {layer.name} ({type(layer).__name__}) given {shape}: out of memory ({e})"
+                                 ) from None
+            except Exception as e:  # a plugin's bug, named with the layer (the command prints one line)
+                raise ValueError(f"layer {layer.name} ({type(layer).__name__}) given {shape}: its build raised "
+                                 f"{type(e).__name__}: {e}") from None
             layer.output_shape = shape
         self.output_shape = shape
         # the order layers run in: ReLU then max pooling runs as pooling then ReLU (same values and gradients, a
@@ -333,6 +360,12 @@ def make_layer(spec, key: str, outputs: int | None = None) -> Layer:
     params = {k: (outputs if v == "outputs" and outputs is not None else v) for k, v in spec.items() if k != "name"}
     if isinstance(params.get("layers"), (list, tuple)):
         params["layers"] = [make_layer(s, f"{key}.layers[{i}]", outputs) for i, s in enumerate(params["layers"])]
+
+    def bad(param, message):  # a parameter given "outputs" is named as such, not as the number it stood for
+        if spec.get(param) == "outputs" and outputs is not None:
+            message = f"was given \"outputs\" (the dataset's output width, {outputs}), but {message}"
+        return ModelError(f"{key}.{param}", message)
+
     try:
         cls = registry.get("layers", spec["name"])
         registry.check_params(cls, params, f"layer {spec['name']!r}")
@@ -340,7 +373,7 @@ def make_layer(spec, key: str, outputs: int | None = None) -> Layer:
     except registry.PluginError as e:
         raise ModelError(key, str(e)) from None
     except registry.ParamError as e:
-        raise ModelError(f"{key}.{e.param}", e.message) from None
+        raise bad(e.param, e.message) from None
     except registry.UnknownParam as e:
         raise ModelError(f"{key}.{e.param}", str(e)) from None
     except (TypeError, ValueError) as e:
@@ -348,8 +381,14 @@ def make_layer(spec, key: str, outputs: int | None = None) -> Layer:
             raise
         param, sep, rest = str(e).partition(": ")
         if sep and param in params:
-            raise ModelError(f"{key}.{param}", rest) from None
+            raise bad(param, rest) from None
         raise ModelError(key, str(e)) from None
+    except MemoryError as e:
+        raise ModelError(key, f"layer {spec['name']!r}: out of memory ({e})") from None
+    except Exception as e:  # a plugin's bug: one line naming it and its entry point
+        info = registry.info("layers", spec["name"])
+        raise ModelError(key, f"layers plugin {spec['name']!r} (entry point {info.target}, distribution "
+                              f"{info.dist!r}) raised {type(e).__name__}: {e}") from None
     if not isinstance(layer, Layer):
         raise ModelError(key, f"layers plugin {spec['name']!r} made a {type(layer).__name__}, expected a "
                               f"framework.Layer")

@@ -151,13 +151,19 @@ def set_path(recipe: dict, key: str, value: Any, where: str = "<recipe>") -> Non
         _assign(node, last, value, where, key)
 
 
-def _find(node: list, part: str) -> int | None:
+def _find(node: list, part: str, where: str = "<recipe>", here: str = "") -> int | None:
+    """The index `part` names in a list: a number, or the plugin name of exactly one item (a name that several
+    items share is refused, naming their indices: changing only the first would be a silent no-op on the rest)."""
     if part.lstrip("-").isdigit():
         return int(part)
-    for i, item in enumerate(node):  # a list of plugin specs can be addressed by plugin name
-        if item == part or (isinstance(item, dict) and item.get("name") == part):
-            return i
-    return None
+    found = [i for i, item in enumerate(node) if item == part or (isinstance(item, dict) and item.get("name") == part)]
+    if len(found) > 1:
+        base = here.rpartition(".")[0]
+        options = " or ".join(f"{base}.{i}" if base else str(i) for i in found)
+        at = ", ".join(map(str, found))
+        raise RecipeError(f"{where}: key {here!r}: {len(found)} list items are {part!r} (at {at}); name one by its "
+                          f"index: {options}")
+    return found[0] if found else None
 
 
 def _child(node, part, where, here):
@@ -165,7 +171,7 @@ def _child(node, part, where, here):
         if part not in node:
             raise RecipeError(f"{where}: key {here!r} not found; present: {', '.join(map(str, node)) or 'none'}")
         return node[part]
-    i = _find(node, part)
+    i = _find(node, part, where, here)
     if i is None or not -len(node) <= i < len(node):
         raise RecipeError(f"{where}: key {here!r}: no list item {part!r}")
     return node[i]
@@ -175,7 +181,7 @@ def _assign(node, part, value, where, here):
     if isinstance(node, dict):
         node[part] = value
         return
-    i = _find(node, part)
+    i = _find(node, part, where, here)
     if i is None or not -len(node) <= i < len(node):
         raise RecipeError(f"{where}: key {here!r}: no list item {part!r}")
     node[i] = value

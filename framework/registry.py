@@ -10,6 +10,7 @@ import importlib.metadata as md
 import inspect
 import math
 import os
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -87,6 +88,25 @@ def _entry_points(dist) -> list[tuple[str, str, str]]:
     return out
 
 
+_scanned: dict[tuple[str, ...], list[tuple[str, str, str, str, str]]] = {}
+
+
+def _scan() -> list[tuple[str, str, str, str, str]]:
+    """(group, name, target, distribution, version) of every entry point in our groups of every installed
+    distribution: read once per process and sys.path (reading them all takes about 0.1 s), again after `rescan`."""
+    key = tuple(sys.path)
+    if key not in _scanned:
+        _scanned[key] = [(group, name, target, dist.metadata["Name"] or "?", dist.version or "")
+                         for dist in md.distributions() for group, name, target in _entry_points(dist)]
+    return _scanned[key]
+
+
+def rescan() -> None:
+    """Forget the installed plugins read so far: the next lookup reads them again (after installing a package
+    into a running process)."""
+    _scanned.clear()
+
+
 def available(group: str, include_disabled: bool = False) -> dict[str, PluginInfo]:
     """Plugins of a group by name, from installed distributions' metadata (nothing is imported).
 
@@ -95,18 +115,16 @@ def available(group: str, include_disabled: bool = False) -> dict[str, PluginInf
     group = _check_group(group)
     found: dict[str, PluginInfo] = {}
     off = set() if include_disabled else _disabled()
-    for dist in md.distributions():
-        dname = dist.metadata["Name"] or "?"
-        for ep_group, name, target in _entry_points(dist):
-            if ep_group != PREFIX + group or name in off:
-                continue
-            info = PluginInfo(group, name, target, dname, dist.version or "")
-            prev = found.get(name)
-            if prev is not None and _norm(prev.dist) != _norm(dname):
-                raise PluginError(f"{group} plugin {name!r} is declared by two distributions: "
-                                  f"{prev.dist!r} ({prev.target}) and {dname!r} ({target}); "
-                                  f"uninstall one or disable it with FRAMEWORK_DISABLE_PLUGINS")
-            found.setdefault(name, info)
+    for ep_group, name, target, dname, version in _scan():
+        if ep_group != PREFIX + group or name in off:
+            continue
+        info = PluginInfo(group, name, target, dname, version)
+        prev = found.get(name)
+        if prev is not None and _norm(prev.dist) != _norm(dname):
+            raise PluginError(f"{group} plugin {name!r} is declared by two distributions: "
+                              f"{prev.dist!r} ({prev.target}) and {dname!r} ({target}); "
+                              f"uninstall one or disable it with FRAMEWORK_DISABLE_PLUGINS")
+        found.setdefault(name, info)
     return dict(sorted(found.items()))
 
 

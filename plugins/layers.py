@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from framework import Layer, Param, Sequential
-from framework.layers import sigmoid
+from framework.layers import check_size, sigmoid
 from framework.parallel import over_batch
 
 
@@ -20,6 +20,7 @@ def _check_init(init: str) -> str:
 def _weights(layer, shape, fan_in: int, fan_out: int, rng, dtype) -> list[Param]:
     """A weight layer's parameters: W of `shape` drawn N(0, 2/fan_in) (He) or N(0, 2/(fan_in + fan_out)) (Glorot)
     as `layer.init` says, and a zero bias over the last axis when `layer.bias`; set as layer.W and layer.b."""
+    check_size("weights", shape, dtype)
     scale = math.sqrt(2.0 / fan_in) if layer.init == "he" else math.sqrt(2.0 / (fan_in + fan_out))
     layer.W = Param(f"{layer.name}.W", (rng.standard_normal(shape) * scale).astype(dtype), decay=True)
     layer.b = Param(f"{layer.name}.b", np.zeros(shape[-1], dtype=dtype), decay=False) if layer.bias else None
