@@ -27,7 +27,7 @@ import numpy as np
 
 from framework import SoftmaxCrossEntropy, build_model, registry
 from framework.build import load_dataset
-from framework.inference import describe
+from framework.data import describe
 from framework.malloc import tune_malloc
 from framework.recipe import load_raw, validate
 from framework.trainer import Trainer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import registry
-from .data import Dataset
+from .data import Dataset, describe
 from .layers import ChannelsLast, Layer, ModelError, Sequential
 from .losses import LOSS_FOR_TASK, LOSSES
 from .recipe import PLUGIN_LIST_KEYS, RecipeError
@@ -133,7 +133,7 @@ def _dry_run(layer, x: np.ndarray) -> np.ndarray:
 
 
 def build_model(recipe: dict, info: dict, where: str = "<recipe>", rng=None, plugins=None) -> Sequential:
-    """The network of a validated recipe for a dataset described by `info` (framework.inference.describe): the
+    """The network of a validated recipe for a dataset described by `info` (framework.data.describe): the
     model plugin (`model["name"]`, "mlp" when absent) gives the layers, the plugins `model_plugins` allows
     (`plugins`, else made from the recipe) change them, and the layers are built for the dataset's input shape
     with weights drawn from `rng` (image models start with `ChannelsLast`: layers see (H, W, C) images). A dry
@@ -185,8 +185,6 @@ def build_mlp(n_in: int, n_out: int, hidden: list[int], activation: str = "relu"
 
 def build(recipe: dict, where: str = "<recipe>", run_dir: str | None = None, data: Dataset | None = None) -> Trainer:
     """A ready-to-fit Trainer for a validated recipe (see framework.recipe.validate)."""
-    from .inference import describe
-
     data = load_dataset(recipe, where) if data is None else data
     dtype = np.dtype(recipe["dtype"])
     loss_name = LOSS_FOR_TASK[data.task] if recipe["loss"] == "auto" else recipe["loss"]

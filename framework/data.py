@@ -90,5 +90,19 @@ def holdout(x: np.ndarray, y: np.ndarray, val_size: int | float, seed: int = 0, 
     return x[tr], y[tr], x[va], y[va]
 
 
+def _plain(v):
+    return None if v is None else np.asarray(v, np.float64).tolist()
+
+
+def describe(data: Dataset) -> dict:
+    """What a trained model needs to know of its dataset, as JSON: preprocessing.json, and what `build_model`
+    builds a network for."""
+    return {"dataset": data.name, "task": data.task, "n_features": data.n_features, "n_outputs": data.n_outputs,
+            "input_shape": list(data.input_shape), "image_shape": list(data.image_shape) if data.image_shape else None,
+            "class_names": list(data.class_names) if data.class_names else None,
+            "input_center": _plain(data.input_center), "input_scale": _plain(data.input_scale),
+            "target_center": data.target_center, "target_scale": data.target_scale}
+
+
 class DataError(Exception):
     """A data file is missing, truncated, corrupt, or not the file expected."""

@@ -14,23 +14,10 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from .build import build_model, input_shape_of
-from .data import Dataset
+from .data import describe  # noqa: F401  (re-exported: framework.inference.describe)
 from .layers import Sequential, sigmoid
 from .recipe import RecipeError, validate
 from .runs import read_description
-
-
-def _plain(v):
-    return None if v is None else np.asarray(v, np.float64).tolist()
-
-
-def describe(data: Dataset) -> dict:
-    """What a trained model needs to know of its dataset, as JSON."""
-    return {"dataset": data.name, "task": data.task, "n_features": data.n_features, "n_outputs": data.n_outputs,
-            "input_shape": list(data.input_shape), "image_shape": list(data.image_shape) if data.image_shape else None,
-            "class_names": list(data.class_names) if data.class_names else None,
-            "input_center": _plain(data.input_center), "input_scale": _plain(data.input_scale),
-            "target_center": data.target_center, "target_scale": data.target_scale}
 
 
 class InputError(ValueError):

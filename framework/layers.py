@@ -16,6 +16,8 @@ from types import MappingProxyType
 
 import numpy as np
 
+from . import registry
+
 
 class Param:
     """A named parameter array and its gradient (same shape and dtype).
@@ -351,8 +353,6 @@ def make_layer(spec, key: str, outputs: int | None = None) -> Layer:
     `framework.layers` plugins and type-checked against the class's signature. The value "outputs" stands for
     the dataset's output width; a parameter named `layers` holds child specs, built first. Errors are
     `ModelError`s whose key is `key` or `key.param`."""
-    from . import registry
-
     if isinstance(spec, str):
         spec = {"name": spec}
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from . import checkpoint as ckpt
 from . import recipe as rcp
-from .build import build
-from .data import Dataset
+from .build import build, load_dataset
+from .data import Dataset, describe
 from .files import atomic_write_json
 from .trainer import Diverged
 
@@ -70,8 +70,6 @@ def write_summary(run_dir: Path, summary: dict) -> str:
 
 
 def save_description(run_dir: str | os.PathLike, data: Dataset) -> None:
-    from .inference import describe
-
     atomic_write_json(Path(run_dir) / PREPROCESSING, describe(data))
 
 
@@ -80,9 +78,6 @@ def read_description(run_dir: str | os.PathLike, recipe: dict) -> dict:
     info_file = Path(run_dir) / PREPROCESSING
     if info_file.is_file():
         return json.loads(info_file.read_text())
-    from .build import load_dataset
-    from .inference import describe
-
     return describe(load_dataset(recipe, str(Path(run_dir) / RECIPE)))
 
 

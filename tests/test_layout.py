@@ -39,6 +39,25 @@ def test_the_core_imports_no_command_experiment_or_plugin(path):
     assert not bad, f"{path.name} imports {bad}"
 
 
+def test_the_core_modules_import_no_circle():
+    """Imports anywhere in a file count (a function-level import hides a circle, it does not remove it)."""
+    mods = {f"framework.{p.stem}": p for p in core_modules() if p.stem != "__init__"}
+    graph = {m: {i for i in imports(p) if i in mods and i != m} for m, p in mods.items()}
+
+    def circle(m, path):
+        for n in sorted(graph[m]):
+            if n in path:
+                return [*path[path.index(n):], n]
+            found = circle(n, [*path, n])
+            if found:
+                return found
+        return None
+
+    for m in sorted(graph):
+        found = circle(m, [m])
+        assert found is None, " -> ".join(found)
+
+
 def test_commands_do_not_reach_into_experiment_management():
     for path in (FRAMEWORK / "commands").glob("*.py"):
         assert not [m for m in imports(path) if m.startswith("framework.experiments")], path.name
