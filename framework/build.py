@@ -154,8 +154,11 @@ def build_model(recipe: dict, info: dict, where: str = "<recipe>", rng=None, plu
             continue
         try:
             plugin.transform_model(model)
+        except (TypeError, ValueError) as e:
+            raise RecipeError(f"{where}: {type(plugin).__name__}.transform_model: {e}") from None
         except Exception as e:
-            raise RecipeError(f"{where}: {type(plugin).__name__}.transform_model: {type(e).__name__}: {e}") from None
+            raise RecipeError(f"{where}: {type(plugin).__name__}.transform_model raised {type(e).__name__}: {e}"
+                              ) from None
     if len(shape) == 3:  # images: channels-last inside the model (docs/math.md)
         model.layers.insert(0, ChannelsLast())
     dtype = np.dtype(recipe.get("dtype", "float32"))

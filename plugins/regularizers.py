@@ -21,6 +21,9 @@ class _Penalty(Callback):
 
     def setup(self, trainer):
         self.params = [p for p in trainer.model.params if p.decay or self.include_bias]
+        if not self.params:  # a penalty on nothing would be a silent no-op
+            raise ValueError(f"{type(self).__name__.lower()}: the network has no weights to penalise (no parameter "
+                             f"with decay=True{'' if self.include_bias else '; include_bias=True adds biases'})")
 
     def on_loss(self, trainer, state):
         state.loss += self.lam * sum(self.value(p.value) for p in self.params)
@@ -75,12 +78,18 @@ class DropoutRegularizer(Callback):
             layers.append(layer)
             if layer.is_activation:
                 layers.append(Dropout(self.rate))
+        if self.rate and not any(layer.is_activation for layer in model.layers):  # would add nothing: say so
+            inner = [layer for top in model.layers for layer in top.walk() if layer.is_activation and layer is not top]
+            where = (" (the activations inside residual or sequential blocks are not its to change)" if inner else "")
+            raise ValueError(f"rate {self.rate}: the network has no activation layer at its top level to put dropout "
+                             f"after{where}; add {{'name': 'dropout', 'rate': {self.rate}}} layers to the model instead")
         model.layers[:] = layers
 
 
 class MaxNorm(Callback):
-    """After every step, rescales each unit's incoming weight vector (a column of a Dense W) whose L2 norm
-    exceeds `max_norm` back to that norm (Srebro & Shraibman 2005; Hinton et al. 2012)."""
+    """After every step, rescales each unit's incoming weight vector whose L2 norm exceeds `max_norm` back to that
+    norm (Srebro & Shraibman 2005; Hinton et al. 2012): a column of a Dense W, a whole filter (kh, kw, C) of a
+    convolution (as Keras' MaxNorm on axes 0, 1, 2); every weight's last axis is its units."""
 
     order = Order.REGULARIZE
 
@@ -90,11 +99,14 @@ class MaxNorm(Callback):
         self.max_norm = max_norm
 
     def setup(self, trainer):
-        self.weights = [p for p in trainer.model.params if p.decay and p.value.ndim == 2]
+        self.weights = [p for p in trainer.model.params if p.decay and p.value.ndim >= 2]
+        if not self.weights:
+            raise ValueError("max_norm: the network has no weight matrix or filter to cap")
 
     def on_step_end(self, trainer, state):
         for p in self.weights:
-            norms = np.sqrt(np.einsum("ij,ij->j", p.value, p.value))
+            w = p.value.reshape(-1, p.value.shape[-1])  # a view: parameters are contiguous
+            norms = np.sqrt(np.einsum("ij,ij->j", w, w))
             scale = np.minimum(1.0, self.max_norm / np.maximum(norms, 1e-12)).astype(p.value.dtype)
             p.value *= scale
 

@@ -101,3 +101,40 @@ def test_early_stopping_bad_metric():
 def test_dropout_layer_has_no_effect_at_rate_zero():
     x = np.ones((2, 3))
     assert Dropout(0.0).forward(x) is x
+
+
+def test_max_norm_caps_every_convolution_filter(repo_root):
+    """A filter's incoming weights are all its (kh, kw, C) values: each filter's norm is capped, as Keras' MaxNorm
+    on axes 0, 1, 2 (before, conv filters were left uncapped without a word)."""
+    from framework.build import build
+    from framework.recipe import resolve
+
+    trainer = build(resolve(str(repo_root / "recipes" / "mnist_cnn.py"),
+                            ["loggers=[]", "callbacks=[]", "dataset.limit=256", "epochs=1",
+                             "regularizers=[{'name': 'max_norm', 'max_norm': 0.5}]"]))
+    trainer.fit()
+    convs = [p for p in trainer.model.params if p.value.ndim == 4]
+    assert convs
+    for p in convs:
+        norms = np.sqrt((p.value.reshape(-1, p.value.shape[-1]) ** 2).sum(axis=0))
+        assert norms.max() <= 0.5 + 1e-5 and norms.max() > 0.49, p.name
+
+
+def test_a_regularizer_that_would_do_nothing_is_an_error(repo_root, tmp_path, capsys):
+    from framework import Sequential
+    from framework.run import main as run_main
+
+    model = ("{'name': 'sequential', 'layers': ['flatten', {'name': 'residual', 'layers': [{'name': 'dense', "
+             "'units': 64}, 'relu']}, {'name': 'dense', 'units': 'outputs'}]}")
+    code = run_main([str(repo_root / "recipes" / "digits_adam.py"), "--set", f"model={model}", "--set",
+                     "regularizers=[{'name': 'dropout', 'rate': 0.3}]", "--logdir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and ("DropoutRegularizer.transform_model: rate 0.3: the network has no activation layer at its "
+                          "top level to put dropout after (the activations inside") in err, err
+    no_weights = SimpleNamespace(model=Sequential([registry.get("layers", "relu")()]))
+    no_weights.model.build((4,))
+    for name, message in (("l2", "l2: the network has no weights to penalise"),
+                          ("l1", "l1: the network has no weights to penalise"),
+                          ("max_norm", "max_norm: the network has no weight matrix or filter to cap")):
+        with pytest.raises(ValueError, match=message):
+            registry.get("regularizers", name)().setup(no_weights)
