@@ -111,7 +111,12 @@ class Layer:
     `uses_rng` (draws random numbers in training: the Trainer sets `rng` to its generator, so runs repeat),
     `min_batch` (the smallest training batch it accepts), `takes_max` (max pooling: the max of its windows) and
     `max_commutes` (an elementwise map that gives the same output and gradients, bit for bit, before or after a
-    max, as ReLU: a model runs it after a `takes_max` layer that follows it, on fewer values).
+    max, as ReLU: a model runs it after a `takes_max` layer that follows it, on fewer values) and `constants` (names
+    of array attributes build() makes that are fixed, neither trained nor saved: `check_layer` refuses any other
+    array not in `params` or `buffers`).
+
+    Shapes: a layer receives per-example shapes, `(features,)` or, for images, `(H, W, C)` (channels-last inside a
+    model; `ChannelsLast` turns the dataset's (C, H, W) into it).
     """
 
     params: Sequence[Param] = ()
@@ -124,6 +129,7 @@ class Layer:
     takes_max: bool = False
     max_commutes: bool = False
     prefix: str | None = None
+    constants: tuple[str, ...] = ()  # attributes holding arrays build() makes that are neither trained nor saved
     name: str = ""  # set by the enclosing container before build; parameters are named f"{name}.W"
     input_shape: tuple[int, ...] | None = None
     output_shape: tuple[int, ...] | None = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ from .augment import Warp
 from .build import build_mlp, build_model
 from .callbacks import Callback, State
 from .data import Dataset
-from .layers import ChannelsLast, OnnxGraph, Param, Sequential, flatten, make_layers
+from .layers import ChannelsLast, Layer, OnnxGraph, Param, Sequential, flatten, make_layers
 from .losses import SoftmaxCrossEntropy
 from .optim import Optimizer
 from .trainer import Trainer
@@ -103,6 +104,7 @@ def _model_checks(name: str, make: Callable[[], Sequential], input_shape: tuple,
         return model.forward(x)
 
     model = built(np.float64)
+    _registered(name, model)
     names = list(model.state_dict())
     assert len(set(names)) == len(names), f"{name}: parameter and buffer names repeat: {names}"
     x = r.standard_normal((n, *input_shape))
@@ -149,12 +151,40 @@ def _model_checks(name: str, make: Callable[[], Sequential], input_shape: tuple,
     assert np.array_equal(run(a, x), run(b, x)), f"{name}: after load_state_dict(state_dict()) the outputs differ"
 
     f32.eval()
+    for layer in f32.walk():  # every machine alike: a layer without to_onnx fails, onnxruntime or not
+        assert type(layer).to_onnx is not Layer.to_onnx or isinstance(layer, Sequential), \
+            f"{name}: {type(layer).__name__} has no to_onnx (required: `framework.export` writes every layer)"
     onnx_y = _onnx_outputs(f32, x32)
     if onnx_y is not None:
         expected = run(f32, x32)
         assert onnx_y.shape == expected.shape and np.allclose(onnx_y, expected, rtol=1e-5, atol=1e-5), \
             f"{name}: the ONNX export differs from forward() (max {np.abs(onnx_y - expected).max():.3g})"
+    else:
+        warnings.warn(f"{name}: the ONNX check was skipped: onnx and onnxruntime are not both installed "
+                      f"(pip install onnx onnxruntime)", stacklevel=3)
     assert isinstance(f32.summary(), str)
+
+
+def _registered(name: str, model: Sequential) -> None:
+    """Every array a layer keeps after `build` is a parameter (in `params`), a buffer (in `buffers`), part of one,
+    or named in the layer's `constants`: an array or Param left out of both would never be trained or saved."""
+    for layer in model.walk():
+        if layer.children():
+            continue
+        params, buffers = list(layer.params), list(layer.buffers.values())
+        owned = [p.value for p in params] + [p.grad for p in params] + buffers
+        for attr, v in vars(layer).items():
+            if attr in layer.constants:
+                continue
+            if isinstance(v, Param):
+                assert any(v is p for p in params), \
+                    f"{name}: {type(layer).__name__}.{attr} is a Param that is not in self.params (never trained or " \
+                    f"saved)"
+            elif isinstance(v, np.ndarray) and v.size > 0:
+                assert any(np.shares_memory(v, a) for a in owned), \
+                    (f"{name}: {type(layer).__name__}.{attr} is an array made in build() that is neither in "
+                     f"self.params nor in self.buffers (never trained or saved); list it in one, or in the "
+                     f"class's `constants` if build() remakes it identically")
 
 
 def check_layer(cls, input_shape: tuple, **params) -> None:

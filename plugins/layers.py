@@ -376,7 +376,7 @@ class Dropout(Layer):
 
 
 class Flatten(Layer):
-    """(C, H, W) -> (C*H*W,): a view, no copy."""
+    """Each example to one row: (H, W, C) images inside a model -> (H*W*C,), a view, no copy."""
 
     def build(self, input_shape, rng, dtype):
         return (math.prod(input_shape),)
@@ -392,11 +392,19 @@ class Flatten(Layer):
 
 
 class Reshape(Layer):
-    """Each example to `shape` (same number of values), e.g. [1, 28, 28] for MNIST rows: a view, no copy."""
+    """Each example to `shape` (same number of values): a view, no copy. Images inside a model are channels-last,
+    so 784 MNIST pixels become [28, 28, 1]; a channels-first shape such as [1, 28, 28] or [3, 32, 32] (one, three
+    or four channels first, then a square) is refused, since a convolution would read it as a 1 x 28 image with 28
+    channels."""
 
     def __init__(self, shape: list):
         if not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape) or not shape:
             raise ValueError(f"shape: expected a list of positive integers, got {shape!r}")
+        if len(shape) == 3 and shape[0] in (1, 3, 4) and shape[1] == shape[2] != shape[0]:
+            c, h, w = shape
+            raise ValueError(f"shape: {list(shape)} reads as channels-first (C, H, W), but images inside a model "
+                             f"are (H, W, C): for {h}x{w} images with {c} channel{'s' if c > 1 else ''} write "
+                             f"[{h}, {w}, {c}]")
         self.shape = tuple(shape)
 
     def build(self, input_shape, rng, dtype):

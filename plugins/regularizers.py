@@ -81,8 +81,9 @@ class DropoutRegularizer(Callback):
         if self.rate and not any(layer.is_activation for layer in model.layers):  # would add nothing: say so
             inner = [layer for top in model.layers for layer in top.walk() if layer.is_activation and layer is not top]
             where = (" (the activations inside residual or sequential blocks are not its to change)" if inner else "")
-            raise ValueError(f"rate {self.rate}: the network has no activation layer at its top level to put dropout "
-                             f"after{where}; add {{'name': 'dropout', 'rate': {self.rate}}} layers to the model instead")
+            raise ValueError(f"rate {self.rate}: the network has no activation layer at its top level to put "
+                             f"dropout after{where}; add {{'name': 'dropout', 'rate': {self.rate}}} layers to the "
+                             f"model instead")
         model.layers[:] = layers
 
 

@@ -1,4 +1,6 @@
 """Every built-in plugin passes the conformance checks that plugin authors run (framework.testing)."""
+import sys
+
 import pytest
 
 from framework import registry, testing
@@ -221,13 +223,42 @@ def test_check_layer_catches_broken_layers():
         def to_onnx(self, graph, x):
             return graph.node("Mul", [x, graph.const(self.s.value)])
 
+    class ForgetfulOnes(Forgetful):  # starts at ones: identical in every build, so only the registration check sees it
+        def build(self, input_shape, rng, dtype):
+            self.s = Param(f"{self.name}.s", np.ones(input_shape, dtype))
+            return input_shape
+
+    class PlainArray(Forgetful):  # a weight kept as a bare array
+        def build(self, input_shape, rng, dtype):
+            self.s = Param(f"{self.name}.s", np.ones(input_shape, dtype))
+            self.params = [self.s]
+            self.shift = np.zeros(input_shape, dtype)
+            return input_shape
+
+    class Constant(PlainArray):  # the same array declared as a constant of the layer passes
+        constants = ("shift",)
+
+    class NoOnnx(Tanh):
+        to_onnx = Layer.to_onnx
+
     class BadOnnx(Tanh):
         def to_onnx(self, graph, x):
             return graph.node("Sigmoid", [x])
 
     cases = [(WrongGrad, {}, "input gradient does not match"), (WrongParamGrad, {"units": 3}, "gradient of .*b does"),
              (Widening, {}, "float32 in gave float64"), (LyingShape, {}, "output_shape says"),
-             (Forgetful, {}, "after load_state_dict"), (BadOnnx, {}, "ONNX export differs")]
+             (Forgetful, {}, "Forgetful.s is a Param that is not in self.params"),
+             (ForgetfulOnes, {}, "ForgetfulOnes.s is a Param that is not in self.params"),
+             (PlainArray, {}, "PlainArray.shift is an array made in build.. that is neither in self.params nor in "
+                              "self.buffers"),
+             (NoOnnx, {}, "NoOnnx has no to_onnx"), (BadOnnx, {}, "ONNX export differs")]
+    testing.check_layer(Constant, (5,))
     for cls, params, message in cases:
         with pytest.raises(AssertionError, match=message):
             testing.check_layer(cls, (5,), **params)
+
+
+def test_check_layer_says_when_it_skipped_the_onnx_check(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as on a machine without it: import fails
+    with pytest.warns(UserWarning, match="Tanh: the ONNX check was skipped: onnx and onnxruntime are not both"):
+        testing.check_layer(registry.get("layers", "tanh"), (5,))

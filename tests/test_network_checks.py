@@ -159,3 +159,17 @@ def test_the_registry_reads_installed_distributions_once(monkeypatch, repo_root)
     registry.rescan()
     registry.available("layers")
     assert len(calls) == 2
+
+
+def test_a_channels_first_reshape_before_a_convolution_is_refused(repo_root, tmp_path, capsys):
+    """docs/plugins.md once said layers receive (C, H, W): a recipe that followed reshape's [1, 28, 28] example would
+    have convolved 1 x 28 images with 28 channels without a word."""
+    err = refused(repo_root, tmp_path, capsys, "digits_adam.py", "--set",
+                  seq("flatten", {"name": "reshape", "shape": [1, 8, 8]}, {"name": "conv2d", "filters": 4}, "flatten",
+                      {"name": "dense", "units": "outputs"}))
+    assert ("key 'model.layers[1].shape': [1, 8, 8] reads as channels-first (C, H, W), but images inside a model are "
+            "(H, W, C): for 8x8 images with 1 channel write [8, 8, 1]") in err, err
+    code, _, err = run([str(repo_root / "recipes" / "digits_adam.py"), *QUICK, "--set",
+                        seq("flatten", {"name": "reshape", "shape": [8, 8, 1]}, {"name": "conv2d", "filters": 4},
+                            "flatten", {"name": "dense", "units": "outputs"})], tmp_path, capsys)
+    assert code == 0, err
