@@ -6,7 +6,7 @@
     <run>/checkpoints/         last.npz (the weights the run finished with), best.npz (lowest validation loss)
     <run>/manifest.json        each file's size and SHA-256, written last: the run is complete when it checks
     <run>/.lock                held by the process writing the run
-    <run>/train, validation, test, events.out.*   TensorBoard
+    <run>/train, validation   TensorBoard: two runs, as Keras writes (the test figures and HParams in validation)
 """
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ def test_end_to_end_mnist_subset(tmp_path, repo_root):
     assert "epoch   2/2" in out.stdout and "tensorboard --logdir" in out.stdout
     names = sorted(p.name for p in run_dir.iterdir() if not p.name.startswith("events."))
     assert names == [".lock", "checkpoints", "manifest.json", "preprocessing.json", "recipe.json", "summary.json",
-                     "test", "train", "validation"]  # .lock: held while a process trains it
+                     "train", "validation"]  # .lock: held while a process trains it
     assert "Layer (type)" in out.stdout and "Total params: 50,890" in out.stdout  # the model summary, as Keras
     assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["best.npz", "last.npz"]
 
@@ -66,32 +66,33 @@ def test_digits_recipe_runs_in_process(tmp_path, repo_root, capsys):
 
 
 def check_tensorboard_layout(run_dir, summary, steps_per_epoch, every, prefix=""):
-    """What TensorBoard shows of one run: Keras' train/validation/test writers with the same tags on an epoch
-    axis, step-level loss and learning rate on a step axis, an HParams session without an experiment
-    definition, the recipe and model summary as text."""
+    """What TensorBoard shows of one run: Keras' two runs, train and validation, with the same tags on an epoch
+    axis, step-level loss and learning rate on a step axis, the test figures one point each in the validation run,
+    an HParams session without an experiment definition there, the recipe and model summary as text in the train
+    run; and no third run (TensorBoard ticks none above 40 runs: the README tour's 12 trainings must make 24)."""
     mux = tb_events.load(run_dir)
-    run = lambda name: f"{prefix}{name}" if name else prefix.rstrip("/") or "."
-    assert set(mux.Runs()) >= {run(""), run("train"), run("validation"), run("test")}
+    run = lambda name: f"{prefix}{name}"
+    assert set(mux.Runs()) == {run("train"), run("validation")}
     history, final, epochs = summary["history"], summary["final"], len(summary["history"])
-    tags = {name: set(mux.Runs()[run(name)]["scalars"]) for name in ("train", "validation", "test")}
-    assert {"epoch/loss", "epoch/accuracy"} <= tags["train"] & tags["validation"] & tags["test"]  # one chart each
+    tags = {name: set(mux.Runs()[run(name)]["scalars"]) for name in ("train", "validation")}
+    assert {"epoch/loss", "epoch/accuracy"} <= tags["train"] & tags["validation"]  # one chart each
     assert {"epoch/learning_rate", "epoch/seconds", "step/loss", "step/learning_rate"} <= tags["train"]
     val = tb_events.scalars(mux, run("validation"), "epoch/accuracy")
     assert [s for s, _ in val] == list(range(1, epochs + 1))  # the epoch axis
     assert [v for _, v in val] == pytest.approx([h["val_accuracy"] for h in history], abs=1e-6)
     train = tb_events.scalars(mux, run("train"), "epoch/loss")
     assert [v for _, v in train] == pytest.approx([h["train_loss"] for h in history], rel=1e-6)
-    assert tb_events.scalars(mux, run("test"), "epoch/accuracy") == [(final["weights_epoch"], pytest.approx(
+    assert tb_events.scalars(mux, run("validation"), "test/accuracy") == [(final["weights_epoch"], pytest.approx(
         final["test_accuracy"], abs=1e-6))]
     lr_steps = [s for s, _ in tb_events.scalars(mux, run("train"), "step/learning_rate")]
     assert lr_steps == list(range(every, epochs * steps_per_epoch + 1, every))  # the step axis
-    values, status, experiment = tb_events.hparams(mux, run(""))
+    values, status, experiment = tb_events.hparams(mux, run("validation"))
     assert status == "STATUS_SUCCESS" and not experiment  # TensorBoard infers the columns from all runs
     recipe = json.loads((run_dir / "recipe.json").read_text())
-    assert values["Seed"] == recipe["seed"] and values["optimizer"] == recipe["optimizer"]["name"]
+    assert values["Seed"] == str(recipe["seed"]) and values["optimizer"] == recipe["optimizer"]["name"]
     assert "seed" not in values  # once, among the run's identity, which TensorBoard lists before the rest
     assert values["optimizer.lr"] == pytest.approx(recipe["optimizer"]["lr"])
-    text = tb_events.texts(mux, run(""))
+    text = tb_events.texts(mux, run("train"))
     assert json.loads(text["recipe/text_summary"].strip("`\n")) == recipe
     assert "Layer (type)" in text["model/text_summary"]
     return values

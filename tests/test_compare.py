@@ -64,7 +64,7 @@ def test_shipped_digits_comparison_end_to_end(tmp_path, repo_root):
     assert "0 finished earlier, 3 to run" in forced.stdout
     one_seed = (root / "results.md").read_text()
     assert "±" not in one_seed.split("One seed:")[0] and "over 1 seeds" not in one_seed  # no sd of a single run
-    assert len(event_files(root / "adam" / "seed0")) == 1  # the old run was replaced, not added to
+    assert len(event_files(root / "adam" / "seed0" / "validation")) == 1  # the old run was replaced, not added to
 
 
 def test_a_run_that_diverges_is_reported_and_the_others_finish(tmp_path, repo_root):

@@ -1,4 +1,4 @@
-"""TensorBoard logging through tensorboardX, laid out as Keras does (train and validation writers side by side)."""
+"""TensorBoard logging through tensorboardX, laid out as Keras does (a train and a validation run side by side)."""
 from __future__ import annotations
 
 import json
@@ -58,14 +58,16 @@ def flatten_recipe(recipe: dict) -> dict:
 
 
 class TensorBoardLogger(Callback):
-    """Keras' layout: writers `train/`, `validation/` and `test/` under the run write the same tags, so each
-    chart overlays train and validation (and the test figure, one point at the epoch whose weights it used).
-    Sections never mix axes: `epoch/*` (loss, metrics, learning_rate, seconds) against the epoch, `step/*`
-    (batch loss, learning rate, every `every_n_steps` steps) against the optimizer step. The run's own folder
-    holds its HParams session (hyperparameters, variant and seed; TensorBoard infers the union over runs and
-    offers every `epoch/*` tag as a metric), the resolved recipe and the model summary as text, and for images a
-    grid of the first training batch as the network saw it. Weight and gradient histograms every
-    `histograms_every_n_epochs` epochs (0: never), like Keras' histogram_freq."""
+    """Keras' layout, two TensorBoard runs a training run: `train/` and `validation/` write the same `epoch/*` tags
+    (loss, metrics), so each chart overlays train and validation. `train/` also holds `epoch/learning_rate`,
+    `epoch/seconds`, `step/*` (batch loss and learning rate every `every_n_steps` optimizer steps, against the
+    step), the resolved recipe and the model summary as text, for images a grid of the first training batch as the
+    network saw it, and weight and gradient histograms every `histograms_every_n_epochs` epochs (0: never, as
+    Keras' histogram_freq). `validation/` also holds the test figures, `test/*`, one point at the epoch whose
+    weights they used, and the HParams session (hyperparameters, variant and seed; TensorBoard infers the columns
+    from all runs and offers validation's and the test's tags as metrics). No other run is written: TensorBoard
+    ticks no run by default above 40, so a tour of 12 trainings must stay at 24. Written through tensorboardX's
+    public FileWriter and summary functions."""
 
     order = Order.LOG
 
@@ -79,21 +81,29 @@ class TensorBoardLogger(Callback):
         self.writers: dict = {}
 
     def on_fit_begin(self, trainer, state):
-        from tensorboardX import SummaryWriter
+        from tensorboardX import FileWriter
 
         logdir = self.logdir or trainer.run_dir
         if logdir is None:
             raise ValueError("tensorboard logger: no run directory; give the logger a `logdir` parameter "
                              "or run through `python -m framework.run`")
-        self.writers = {name: SummaryWriter(logdir=str(Path(logdir) / name), flush_secs=10)
-                        for name in ("", "train", "validation", "test")}
-        root = self.writers[""]
+        self.writers = {name: FileWriter(str(Path(logdir) / name), flush_secs=10) for name in ("train", "validation")}
         self.image_logged = trainer.data.image_shape is None
         if state.step == 0:  # not again on resume
-            root.add_text("recipe", "```\n" + json.dumps(trainer.recipe, indent=2) + "\n```", 0)
-            root.add_text("model", "```\n" + trainer.model.summary() + "\n```", 0)
+            self.text("recipe", "```\n" + json.dumps(trainer.recipe, indent=2) + "\n```")
+            self.text("model", "```\n" + trainer.model.summary() + "\n```")
         info = dict(trainer.run_info, seed=trainer.recipe.get("seed"))
-        self._session(session_start(hparams_of(trainer.recipe, info)))
+        self.writers["validation"].add_summary(session_start(hparams_of(trainer.recipe, info)))
+
+    def scalar(self, run: str, tag: str, value, step: int) -> None:
+        from tensorboardX.summary import scalar
+
+        self.writers[run].add_summary(scalar(tag, float(value)), step)
+
+    def text(self, tag: str, text: str) -> None:
+        from tensorboardX.summary import text as text_summary
+
+        self.writers["train"].add_summary(text_summary(tag, text), 0)
 
     def on_loss(self, trainer, state):
         if not self.image_logged:  # augmentations (order 10) have run on this batch by now
@@ -107,43 +117,40 @@ class TensorBoardLogger(Callback):
 
         h, w = image.shape
         img = Summary.Image(height=h, width=w, colorspace=1, encoded_image_string=encode_png(image))
-        self._session(Summary(value=[Summary.Value(tag=tag, image=img)]), step)
-
-    def _session(self, summary, step=None):
-        self.writers[""]._get_file_writer().add_summary(summary, step)
+        self.writers["train"].add_summary(Summary(value=[Summary.Value(tag=tag, image=img)]), step)
 
     def on_batch_end(self, trainer, state):
         if self.every_n_steps and state.step % self.every_n_steps == 0:
-            train = self.writers["train"]
-            train.add_scalar("step/loss", state.loss, state.step)
-            train.add_scalar("step/learning_rate", trainer.optimizer.lr, state.step)
+            self.scalar("train", "step/loss", state.loss, state.step)
+            self.scalar("train", "step/learning_rate", trainer.optimizer.lr, state.step)
 
     def on_epoch_end(self, trainer, state):
+        from tensorboardX.summary import histogram
+
         epoch = state.epoch + 1
         for key, value in state.metrics.items():
             split, _, metric = key.partition("_")
             if split in ("train", "val") and metric:
-                self.writers["train" if split == "train" else "validation"].add_scalar(f"epoch/{metric}", value, epoch)
-        train = self.writers["train"]
-        train.add_scalar("epoch/learning_rate", state.metrics.get("lr", trainer.optimizer.lr), epoch)
-        train.add_scalar("epoch/seconds", state.epoch_seconds[-1], epoch)
+                self.scalar("train" if split == "train" else "validation", f"epoch/{metric}", value, epoch)
+        self.scalar("train", "epoch/learning_rate", state.metrics.get("lr", trainer.optimizer.lr), epoch)
+        self.scalar("train", "epoch/seconds", state.epoch_seconds[-1], epoch)
         if self.histograms and epoch % self.histograms == 0:
             for p in trainer.model.params:
-                train.add_histogram(f"weights/{p.name}", p.value, epoch)
-                train.add_histogram(f"gradients/{p.name}", p.grad, epoch)  # of the epoch's last batch
+                self.writers["train"].add_summary(histogram(f"weights/{p.name}", p.value, "tensorflow"), epoch)
+                self.writers["train"].add_summary(histogram(f"gradients/{p.name}", p.grad, "tensorflow"), epoch)
 
     def on_fit_end(self, trainer, state):
         at = state.weights_epoch or state.epoch
         for key, value in state.metrics.items():
             split, _, metric = key.partition("_")
             if split == "test":
-                self.writers["test"].add_scalar(f"epoch/{metric}", value, at)
-        self._session(session_end(True))
+                self.scalar("validation", f"test/{metric}", value, at)
+        self.writers["validation"].add_summary(session_end(True))
         self._close()
 
     def on_exception(self, trainer, state):
         if self.writers:
-            self._session(session_end(False))
+            self.writers["validation"].add_summary(session_end(False))
         self._close()
 
     def _close(self):
@@ -154,9 +161,11 @@ class TensorBoardLogger(Callback):
 
 def hparams_of(recipe: dict, info: dict) -> dict:
     """The HParams of a run: its identity from `info` (Variant, Seed, Comparison, Run: capitalised, because
-    TensorBoard orders the columns by whether they differ between runs, then by name, and shows the first few),
-    then the flattened recipe."""
-    return {**{k.capitalize(): v for k, v in info.items()},
+    TensorBoard orders the columns by whether they differ between runs, then by name, and shows the first few;
+    as text, since TensorBoard shows every number with four decimals and a seed is a name, not a quantity), then
+    the flattened recipe."""
+    return {**{k.capitalize(): (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
+               for k, v in info.items()},
             **{k: v for k, v in flatten_recipe(recipe).items() if k not in info}}
 
 
