@@ -21,17 +21,18 @@ def _default() -> int:
 THREADS = _default()
 MIN_BYTES = 1 << 20  # below this a thread's start costs more than it saves (measured: ~30 us a dispatch)
 _executor: ThreadPoolExecutor | None = None
+_workers = 0  # the executor's thread count (ThreadPoolExecutor has no public attribute for it)
 
 
 def over_batch(fn, n: int, nbytes: int) -> None:
     """Call fn(start, stop) on consecutive parts of range(n) at once in THREADS threads when the work touches at
     least MIN_BYTES, else fn(0, n) here."""
-    global _executor
+    global _executor, _workers
     k = min(THREADS, n) if nbytes >= MIN_BYTES else 1
     if k <= 1:
         fn(0, n)
         return
-    if _executor is None or _executor._max_workers < k:
-        _executor = ThreadPoolExecutor(k, thread_name_prefix="npframe")
+    if _executor is None or _workers < k:
+        _executor, _workers = ThreadPoolExecutor(k, thread_name_prefix="npframe"), k
     for f in [_executor.submit(fn, n * i // k, n * (i + 1) // k) for i in range(k)]:
         f.result()

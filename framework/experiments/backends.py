@@ -9,7 +9,7 @@ import signal
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from multiprocessing import active_children, get_context
 from pathlib import Path
 
 from ..files import atomic_write_json, hold
@@ -96,6 +96,7 @@ def run_local(tasks: list[tuple[str, int, dict, Path]], report, workers: int,
         return results
     saved = {v: os.environ.get(v) for v in BLAS_VARS}
     os.environ.update({v: str(threads) for v in BLAS_VARS})
+    before = set(active_children())
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
                                initargs=(threads,))
     try:
@@ -110,7 +111,7 @@ def run_local(tasks: list[tuple[str, int, dict, Path]], report, workers: int,
             results[name, seed] = summary
             report(name, seed, summary)
     except KeyboardInterrupt:  # stop the runs in progress now (the workers ignore SIGINT), not when they finish
-        for process in list(getattr(pool, "_processes", {}).values()):
+        for process in set(active_children()) - before:  # the pool's workers (Python 3.14 adds terminate_workers)
             process.terminate()
         raise
     finally:
