@@ -108,16 +108,16 @@ def derive(base: str | os.PathLike | dict, changes: dict[str, Any]) -> dict:
     return recipe
 
 
-def parse_override(text: str) -> tuple[str, Any]:
-    """'KEY=VALUE' with VALUE a Python literal (bare words are taken as strings)."""
+def parse_override(text: str, option: str = "--set", example: str = "optimizer.lr=0.01") -> tuple[str, Any]:
+    """'KEY=VALUE' with VALUE a Python literal (bare words are taken as strings); errors name `option`."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
-        raise RecipeError(f"--set {text!r}: expected KEY=VALUE, e.g. optimizer.lr=0.01")
+        raise RecipeError(f"{option} {text!r}: expected KEY=VALUE, e.g. {example}")
     try:
         value = ast.literal_eval(raw.strip())
     except (ValueError, SyntaxError):
         if not raw.strip().replace("_", "").replace("-", "").replace(".", "").isalnum():
-            raise RecipeError(f"--set {text!r}: cannot read {raw!r} as a Python literal") from None
+            raise RecipeError(f"{option} {text!r}: cannot read {raw!r} as a Python literal") from None
         value = raw.strip()
     return key.strip(), value
 

@@ -129,6 +129,15 @@ def finished_summary(run_dir: str | os.PathLike, check_files: bool = True) -> di
     return s if not check_files or manifest_problem(run_dir) is None else None
 
 
+def finished_run(run_dir: str | os.PathLike, recipe: dict) -> dict | None:
+    """The summary of a reusable earlier run (finished_summary) of exactly this recipe; else None."""
+    try:
+        same = json.loads((Path(run_dir) / RECIPE).read_text()) == json.loads(json.dumps(recipe))
+    except (OSError, ValueError):
+        return None
+    return finished_summary(run_dir) if same else None
+
+
 def weights_used(run_dir: str | os.PathLike, which: str) -> str:
     """What a command says of the weights it uses, e.g. "checkpoints/last.npz: the weights the run finished with,
     those of its summary's test figure (epoch 10)"."""

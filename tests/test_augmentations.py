@@ -156,4 +156,4 @@ def test_augmentations_on_digits_end_to_end(tmp_path):
     s = t.fit()
     assert s.metrics["test_accuracy"] > 0.2
     from tb_events import load
-    assert "train/batch_images" in load(tmp_path).Runs()["."]["images"]
+    assert "train/batch_images" in load(tmp_path).Runs()["train"]["images"]

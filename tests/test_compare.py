@@ -292,7 +292,14 @@ comparison = {{
     bad = tmp_path / "bad.py"
     bad.write_text(tmp_path.joinpath("t.py").read_text().replace('{"tiny": [2], "wide": [64, 32]}', '{"a/b": [2]}'))
     out = compare(str(bad), "--logdir", str(tmp_path), cwd=tmp_path)
-    assert out.returncode == 2 and "key 'tune': expected a non-empty list of values (or {label: value})" in out.stderr
+    assert out.returncode == 2 and ("key 'tune': label 'a/b' in the grid for variant 'net': a label names a folder, "
+                                    "so it is a non-empty string without '/'") in out.stderr, out.stderr
+    out = compare(str(tmp_path / "t.py"), "--tune", "optimizer.lr", "--logdir", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 2 and out.stderr.startswith("error: --tune 'optimizer.lr': expected KEY=VALUE, e.g. "
+                                                         "'optimizer.lr=[1e-4,1e-3,1e-2]'"), out.stderr
+    out = compare(str(tmp_path / "t.py"), "--tune", "dataset.name=['a/b', 'digits']", "--logdir", str(tmp_path / "x"),
+                  cwd=tmp_path)  # values that hold '/' get labels that do not: the trial folders stay one level
+    assert out.returncode == 2 and '(tune dataset.name="a_b")' in out.stderr, out.stderr
 
 
 def test_the_plot_shows_each_variants_test_figures_not_time(tmp_path, monkeypatch):
@@ -400,7 +407,9 @@ comparison = {{"base": {str(repo_root / "recipes" / "digits_adam.py")!r}, "set":
     assert (tmp_path / "logs" / "c" / "one" / "seed0" / "manifest.json").is_file()
 
 
-def test_a_run_folder_another_process_is_writing_is_left_alone(tmp_path, repo_root):
+def test_a_run_folder_another_process_is_writing_is_waited_for(tmp_path, repo_root):
+    import threading
+
     from framework.experiments.backends import run_one
     from framework.files import hold
     from framework.recipe import resolve
@@ -410,11 +419,41 @@ def test_a_run_folder_another_process_is_writing_is_left_alone(tmp_path, repo_ro
     (run_dir / "theirs.txt").write_text("in progress")
     held = hold(tmp_path / "v" / ".seed0.lock")
     recipe = resolve(str(repo_root / "recipes" / "digits_adam.py"), ["epochs=1", "loggers=[]"])
-    summary = run_one(recipe, str(run_dir))
-    assert summary["status"] == "failed" and "another process is writing this run now" in summary["error"]
-    assert (run_dir / "theirs.txt").read_text() == "in progress"
+    got = {}
+    waiting = threading.Thread(target=lambda: got.update(run_one(recipe, str(run_dir))))
+    waiting.start()
+    waiting.join(1.0)
+    assert waiting.is_alive() and (run_dir / "theirs.txt").read_text() == "in progress"  # waits, touches nothing
+    held.close()  # the other process ended without finishing the run: this one trains it
+    waiting.join(60)
+    assert got["status"] == "completed" and "reused" not in got and not (run_dir / "theirs.txt").exists()
+    held = hold(tmp_path / "v" / ".seed0.lock")  # a client that asks its runs to stop stops this one while it waits
+    stopped = run_one(recipe, str(run_dir), stop=lambda: True)
+    assert stopped == {"status": "failed", "error": "stopped by its client"}
     held.close()
-    assert run_one(recipe, str(run_dir))["status"] == "completed" and not (run_dir / "theirs.txt").exists()
+
+
+def test_the_same_comparison_started_twice_at_once_trains_each_run_once(tmp_path, repo_root):
+    """Both commands complete with every run completed: a run the other is training is waited for and reused."""
+    (tmp_path / "c.py").write_text(f"""
+comparison = {{
+    "base": {str(repo_root / "recipes" / "digits_adam.py")!r},
+    "set": {{"epochs": 3, "callbacks": ["checkpoint"]}},
+    "variants": {{"a": {{}}, "b": {{"optimizer.lr": 0.01}}}},
+    "seeds": 2,
+}}
+""")
+    cmd = [sys.executable, "-m", "framework.compare", str(tmp_path / "c.py"), "--logdir", str(tmp_path / "logs"),
+           "--workers", "2"]
+    procs = [subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0 and "failed" not in out.split("| variant")[0], out + err
+    rows = list(csv.DictReader((tmp_path / "logs" / "c" / "results.csv").open()))
+    assert [(r["runs"], r["failed"]) for r in rows] == [("2", "0"), ("2", "0")]
+    for run in (tmp_path / "logs" / "c").glob("*/seed*"):
+        assert len(event_files(run / "validation")) == 1  # trained once, by one of the two
 
 
 def test_every_committed_comparison_reruns_without_training(repo_root, monkeypatch):

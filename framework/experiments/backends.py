@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..files import atomic_write_json, hold
 from ..malloc import tune_malloc
-from ..runs import save_description, summary_of, write_manifest
+from ..runs import finished_run, save_description, summary_of, write_manifest
 from ..trainer import Diverged
 
 BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -43,9 +43,17 @@ def run_one(recipe: dict, run_dir: str, info: dict | None = None, stop=None) -> 
 
     run_dir_p = Path(run_dir)
     run_dir_p.parent.mkdir(parents=True, exist_ok=True)
-    lock = hold(run_dir_p.parent / f".{run_dir_p.name}.lock")  # one process writes a run folder at a time
-    if lock is None:  # another is writing it: leave its files alone
-        return {"status": "failed", "error": f"{run_dir}: another process is writing this run now"}
+    lock_path = run_dir_p.parent / f".{run_dir_p.name}.lock"
+    lock = hold(lock_path)  # one process writes a run folder at a time
+    if lock is None:  # another process (the same comparison started twice) is training it: wait, then reuse it
+        while lock is None:
+            if stop is not None and stop():
+                return {"status": "failed", "error": "stopped by its client"}
+            time.sleep(0.2)
+            lock = hold(lock_path)
+        done = finished_run(run_dir_p, recipe)
+        if done is not None:
+            return dict(done, reused="trained by another process at the same time")
     if run_dir_p.exists():  # an earlier failed or --force'd run: start clean, one event file per run
         shutil.rmtree(run_dir_p)
     run_dir_p.mkdir(parents=True)

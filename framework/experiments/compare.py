@@ -29,7 +29,7 @@ from typing import Any
 from .. import recipe as rcp
 from ..commands import cli
 from ..files import atomic_write_bytes, atomic_write_json
-from ..runs import finished_summary, manifest_problem, read_summary
+from ..runs import finished_run, finished_summary, manifest_problem, read_summary
 from .backends import run_local
 from .report import cell, metric_of, table, write_plot, write_results
 
@@ -92,13 +92,7 @@ def variant_recipes(c: dict, overrides: list[str], where: str) -> dict[str, dict
     return out
 
 
-def _finished(run_dir: Path, recipe: dict) -> dict | None:
-    """The summary of a reusable earlier run (runs.finished_summary) of exactly this recipe; else None."""
-    try:
-        same = json.loads((run_dir / "recipe.json").read_text()) == json.loads(json.dumps(recipe))
-    except (OSError, ValueError):
-        return None
-    return finished_summary(run_dir) if same else None
+_finished = finished_run  # the name the tests and older code use
 
 
 def _completed_runs(logdir: Path) -> dict[str, Path]:
@@ -152,7 +146,7 @@ def tune_grids(c: dict, cli_tune: str | None, where: str) -> tuple[str, dict[str
     with neither keeps its own value). A grid is a list of values, or {label: value} when the values are
     structures (lists of augmentations, layer sizes)."""
     if cli_tune is not None:
-        key, grid = rcp.parse_override(cli_tune)
+        key, grid = rcp.parse_override(cli_tune, "--tune", "'optimizer.lr=[1e-4,1e-3,1e-2]'")
         spec, where = {key: grid}, f"--tune {cli_tune}"
     elif c.get("tune") is not None:
         spec, where = c["tune"], f"{where}: key 'tune'"
@@ -175,10 +169,14 @@ def tune_grids(c: dict, cli_tune: str | None, where: str) -> tuple[str, dict[str
         g = grid.get(name, grid.get("*")) if per_variant else grid
         if per_variant and g is None:
             continue  # a variant without a grid (and no "*") keeps its own value
-        if isinstance(g, dict) and g and all(isinstance(k, str) and k and "/" not in k for k in g):
+        if isinstance(g, dict) and g:
+            bad = next((k for k in g if not isinstance(k, str) or not k or "/" in k or "\0" in k), None)
+            if bad is not None:  # a label names the trial's folder, <variant>/tune/<key>=<label>
+                raise ComparisonError(f"{where}: label {bad!r} in the grid for variant {name!r}: a label names a "
+                                      f"folder, so it is a non-empty string without '/'")
             grids[name] = list(g.items())
         elif isinstance(g, (list, tuple)) and g:
-            grids[name] = [(show_value(v), v) for v in g]
+            grids[name] = [(show_value(v).replace("/", "_").replace("\0", "_"), v) for v in g]
         else:
             raise ComparisonError(f"{where}: expected a non-empty list of values (or {{label: value}}) for variant "
                                   f"{name!r}, got {g!r}")
@@ -260,8 +258,7 @@ def write_tuning(out_dir: Path, key: str, grids: dict, tuned: dict, results: dic
     atomic_write_bytes(out_dir / "tuning.md", ("\n".join(lines) + "\n").encode())
 
 
-@cli.command
-def main(argv=None) -> int:
+def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m framework.compare", description=(
         "Train every variant of a comparison file over its seeds, choose on validation, and write the table "
         "(results.csv, results.md) and picture (results.png) beside the runs. A comparison file defines "
@@ -286,7 +283,109 @@ def main(argv=None) -> int:
     p.add_argument("--cluster-timeout", type=positive_int, default=60, metavar="SECONDS",
                    help="with --cluster: give up connecting, or waiting for a first worker, after this long "
                         "(default: 60)")
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def claim(out_dir: Path, comparison: str, logdir: str) -> Path:
+    """Write <out_dir>/comparison.json naming the comparison file that owns out_dir (as a path relative to it, the
+    same in every clone of a repository); refuse an out_dir that holds another comparison's runs. Returns it."""
+    owner, mine = out_dir / "comparison.json", os.path.relpath(Path(comparison).resolve(), out_dir.resolve())
+    try:
+        other = json.loads(owner.read_text()).get("file")
+    except (OSError, ValueError, AttributeError):
+        other = None
+    if other not in (None, mine):  # never replace the runs of another comparison that has the same name
+        raise cli.UsageError(f"--logdir {logdir}: {out_dir} holds the runs of {other}; give another --logdir")
+    atomic_write_json(owner, {"file": mine})
+    return owner
+
+
+class Runner:
+    """Runs a comparison's jobs, (name, tag, recipe, run_dir): reuses its finished runs, copies a run of the same
+    recipe finished in another comparison under the logdir, and trains the rest on local workers or on Dask."""
+
+    def __init__(self, args: argparse.Namespace, out_dir: Path, created: list[Path], owner: Path):
+        self.args, self.out_dir, self.created, self.owner = args, out_dir, created, owner
+
+    def pending(self, jobs) -> tuple[dict, list]:
+        """(results of finished runs, tasks still to run)."""
+        done, todo, elsewhere = {}, [], None
+        for name, tag, recipe, run_dir in jobs:
+            summary = None if self.args.force else _finished(run_dir, recipe)
+            if summary is None and not self.args.force:
+                elsewhere = _completed_runs(Path(self.args.logdir)) if elsewhere is None else elsewhere
+                same = elsewhere.get(json.dumps(recipe, sort_keys=True))
+                if same is not None and same != run_dir and manifest_problem(same) is None:
+                    shutil.rmtree(run_dir, ignore_errors=True)
+                    shutil.copytree(same, run_dir)
+                    summary = _finished(run_dir, recipe)
+                    print(f"  {name} {tag}: the same recipe completed in {same}; copied", flush=True)
+            if summary is not None:
+                done[name, tag] = summary
+            else:
+                todo.append((name, tag, recipe, run_dir))
+        return done, todo
+
+    def execute(self, what: str, jobs, tag: str = "seed") -> dict:
+        """Every job's summary, {(name, tag): summary}, training those not finished yet."""
+        args = self.args
+        done, todo = self.pending(jobs)
+        workers = min(args.workers or os.cpu_count() or 1, max(len(todo), 1))
+        where = f"Dask cluster {args.cluster}" if args.cluster else f"{workers} worker{'s' if workers > 1 else ''}"
+        print(f"{args.comparison}: {what}; {len(done)} finished earlier, {len(todo)} to run on {where}", flush=True)
+        progress = Progress(len(todo), tag)
+        try:
+            if args.cluster:
+                from .cluster import ClusterError, run_dask
+                try:
+                    done.update(run_dask(todo, progress, args.cluster, timeout=args.cluster_timeout))
+                except ClusterError as e:  # nothing ran: leave no folder behind that this command made
+                    if not [q for q in self.out_dir.iterdir() if q.name != self.owner.name]:
+                        self.owner.unlink(missing_ok=True)
+                        cli.remove_dirs(self.created)
+                    raise cli.UsageError(str(e)) from None
+            else:
+                done.update(run_local(todo, progress, workers, args.threads))
+        except KeyboardInterrupt:
+            print(f"\ninterrupted after {progress.done} of {progress.total} runs; the runs in progress were stopped; "
+                  f"finished runs are kept in {self.out_dir}, and the same command resumes from them", file=sys.stderr)
+            raise SystemExit(cli.INTERRUPTED) from None
+        return done
+
+
+def choose_tuned(recipes: dict, tuning, trials: dict) -> dict[str, str]:
+    """{variant: label of the grid value with the best validation figure} (ties: the earlier value in the grid),
+    each variant's recipe set to its value; variants none of whose values completed are left out."""
+    key, grids = tuning
+    tuned = {}
+    for name, grid in grids.items():
+        scored = [(trials[name, lab]["final"].get(f"val_{metric_of([trials[name, lab]['final']])}", -math.inf),
+                   -i, lab, v) for i, (lab, v) in enumerate(grid)
+                  if trials.get((name, lab), {}).get("status") == "completed"]
+        if scored:
+            *_, tuned[name], value = max(scored)
+            rcp.set_path(recipes[name], key, value, where=f"--tune {key}")  # its first seed: the trial, copied
+    return tuned
+
+
+def tuning_problems(tuning, tuned: dict, trials: dict) -> list[str]:
+    """Error lines for a tuning that did not do what was asked: a variant none of whose values completed, trials
+    that failed or diverged."""
+    if not tuning:
+        return []
+    out = []
+    untuned = [n for n in tuning[1] if n not in tuned]
+    if untuned:  # no grid value trained: the seeds ran at the file's own value, which is not what was asked
+        out.append(f"tuning failed for {', '.join(untuned)}: no value of the grid completed (tuning.md)")
+    broken = [f"{n} {tuning[0]}={lab}" for (n, lab), s in trials.items() if s.get("status") in ("failed", "diverged")]
+    if broken:  # a candidate that crashed or diverged was never compared: the choice is not the one asked for
+        out.append(f"tuning trials failed: {', '.join(broken)} (tuning.md); the choice was made without them")
+    return out
+
+
+@cli.command
+def main(argv=None) -> int:
+    args = parse_args(argv)
     c = load_comparison(args.comparison)
     recipes = variant_recipes(c, args.overrides, args.comparison)
     tuning = tune_grids(c, args.tune, args.comparison)
@@ -303,74 +402,19 @@ def main(argv=None) -> int:
         except ClusterError as e:
             raise cli.UsageError(str(e)) from None
     created = cli.make_dir(out_dir, f"--logdir {args.logdir}")
-    # which comparison file owns out_dir, as a path relative to it (the same in every clone of a repository)
-    owner, mine = out_dir / "comparison.json", os.path.relpath(Path(args.comparison).resolve(), out_dir.resolve())
-    try:
-        other = json.loads(owner.read_text()).get("file")
-    except (OSError, ValueError, AttributeError):
-        other = None
-    if other not in (None, mine):  # never replace the runs of another comparison that has the same name
-        raise cli.UsageError(f"--logdir {args.logdir}: {out_dir} holds the runs of {other}; give another --logdir")
-    atomic_write_json(owner, {"file": mine})
+    runner = Runner(args, out_dir, created, claim(out_dir, args.comparison, args.logdir))
 
-    def pending(jobs):
-        """(results of finished runs, tasks still to run) for [(name, tag, recipe, run_dir)]."""
-        done, todo, elsewhere = {}, [], None
-        for name, tag, recipe, run_dir in jobs:
-            summary = None if args.force else _finished(run_dir, recipe)
-            if summary is None and not args.force:
-                elsewhere = _completed_runs(Path(args.logdir)) if elsewhere is None else elsewhere
-                same = elsewhere.get(json.dumps(recipe, sort_keys=True))
-                if same is not None and same != run_dir and manifest_problem(same) is None:
-                    shutil.rmtree(run_dir, ignore_errors=True)
-                    shutil.copytree(same, run_dir)
-                    summary = _finished(run_dir, recipe)
-                    print(f"  {name} {tag}: the same recipe completed in {same}; copied", flush=True)
-            if summary is not None:
-                done[name, tag] = summary
-            else:
-                todo.append((name, tag, recipe, run_dir))
-        return done, todo
-
-    def execute(what: str, jobs, tag: str = "seed") -> dict:
-        done, todo = pending(jobs)
-        workers = min(args.workers or os.cpu_count() or 1, max(len(todo), 1))
-        where = f"Dask cluster {args.cluster}" if args.cluster else f"{workers} worker{'s' if workers > 1 else ''}"
-        print(f"{args.comparison}: {what}; {len(done)} finished earlier, {len(todo)} to run on {where}", flush=True)
-        progress = Progress(len(todo), tag)
-        try:
-            if args.cluster:
-                from .cluster import ClusterError, run_dask
-                try:
-                    done.update(run_dask(todo, progress, args.cluster, timeout=args.cluster_timeout))
-                except ClusterError as e:  # nothing ran: leave no folder behind that this command made
-                    if not [q for q in out_dir.iterdir() if q.name != owner.name]:
-                        owner.unlink(missing_ok=True)
-                        cli.remove_dirs(created)
-                    raise cli.UsageError(str(e)) from None
-            else:
-                done.update(run_local(todo, progress, workers, args.threads))
-        except KeyboardInterrupt:
-            print(f"\ninterrupted after {progress.done} of {progress.total} runs; the runs in progress were stopped; "
-                  f"finished runs are kept in {out_dir}, and the same command resumes from them", file=sys.stderr)
-            raise SystemExit(cli.INTERRUPTED) from None
-        return done
-
-    tuned = {}
+    tuned, trials = {}, {}
     if tuning:
         key, grids = tuning
-        trials = execute(f"tuning {key} over {sum(map(len, grids.values()))} runs (first seed)", tune_jobs, key)
-        for name, grid in grids.items():
-            scored = [(trials[name, lab]["final"].get(f"val_{metric_of([trials[name, lab]['final']])}", -math.inf),
-                       -i, lab, v) for i, (lab, v) in enumerate(grid)
-                      if trials.get((name, lab), {}).get("status") == "completed"]
-            if scored:
-                *_, tuned[name], value = max(scored)
-                rcp.set_path(recipes[name], key, value, where=f"--tune {key}")  # its first seed: the trial, copied
+        trials = runner.execute(f"tuning {key} over {sum(map(len, grids.values()))} runs (first seed)", tune_jobs,
+                                key)
+        tuned = choose_tuned(recipes, tuning, trials)
         write_tuning(out_dir, key, grids, tuned, trials)
     jobs = [(name, k, dict(r, seed=r["seed"] + k), out_dir / name / f"seed{r['seed'] + k}")
             for name, r in recipes.items() for k in range(n_seeds)]
-    results = execute(f"{len(recipes)} variants x {n_seeds} seeds", jobs)
+    results = runner.execute(f"{len(recipes)} variants x {n_seeds} seeds", jobs)
+
     seeds = list(range(n_seeds))
     rows = table(c, results, seeds, tuned)
     command = " ".join(["python -m framework.compare", *(argv if argv is not None else sys.argv[1:])])
@@ -383,16 +427,10 @@ def main(argv=None) -> int:
     written = ", ".join(str(out_dir / f) for f in ("results.csv", "results.md", "results.png", "tuning.md")
                         if (out_dir / f).exists())
     print(f"results: {written}; view: tensorboard --logdir {out_dir}")
-    untuned = [n for n in tuning[1] if n not in tuned] if tuning else []
-    if untuned:  # no grid value trained: the seeds ran at the file's own value, which is not what was asked
-        print(f"error: tuning failed for {', '.join(untuned)}: no value of the grid completed (tuning.md)",
-              file=sys.stderr)
-    broken = [f"{n} {tuning[0]}={lab}" for (n, lab), s in trials.items()
-              if s.get("status") in ("failed", "diverged")] if tuning else []
-    if broken:  # a candidate that crashed or diverged was never compared: the choice is not the one asked for
-        print(f"error: tuning trials failed: {', '.join(broken)} (tuning.md); the choice was made without them",
-              file=sys.stderr)
-    return cli.FAILED if untuned or broken or any(r["failed"] or r["diverged"] for r in rows) else cli.OK
+    problems = tuning_problems(tuning, tuned, trials)
+    for line in problems:
+        print(f"error: {line}", file=sys.stderr)
+    return cli.FAILED if problems or any(r["failed"] or r["diverged"] for r in rows) else cli.OK
 
 
 if __name__ == "__main__":
