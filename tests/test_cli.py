@@ -118,3 +118,11 @@ def test_importing_framework_first_lets_openblas_threads_sleep_unless_told_other
     """)
     out = subprocess.run([sys.executable, "-c", code], cwd=repo_root, env=env, capture_output=True, text=True)
     assert out.stdout.split() == [expected], out.stderr
+
+
+def test_one_epoch_is_said_in_the_singular(tmp_path, repo_root, capsys):
+    from framework.run import main
+    assert main([str(repo_root / "recipes" / "iris_adam.py"), "--set", "epochs=1", "--set", "loggers=[]",
+                 "--logdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert " s over 1 epoch\n" in out and "1 epochs" not in out

@@ -59,6 +59,11 @@ def command(main):
     return wrapper
 
 
+def count(n: int, word: str) -> str:
+    """'1 epoch', '3 epochs': what the commands print says one thing in the singular."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def run_name(name: str) -> str:
     """A run name must be one path component."""
     if not name or name in (".", "..") or "/" in name or os.sep in name or "\0" in name:

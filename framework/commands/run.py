@@ -50,63 +50,70 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-@cli.command
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    tune_malloc()  # a process-wide choice, made by the command, not by the Trainer
-    started = time.time()
-    if args.resume:
-        run_dir = Path(args.resume)
-        if not (run_dir / "recipe.json").is_file():
-            raise rcp.RecipeError(f"{run_dir}: not a run directory (no recipe.json)")
-        lock = cli.lock_run(run_dir)
-        trainer = load_run(run_dir, args.checkpoint or ckpt.DEFAULT)
-        done = trainer.state.epoch
-        before = read_summary(run_dir)
-        extensions = list(before.get("extensions", []))
-        if args.epochs is not None:
-            if args.epochs <= done:
-                raise cli.UsageError(f"--epochs {args.epochs}: {run_dir} has already trained {done} epochs; give "
-                                     f"more than {done}")
-            extensions.append({"after_epoch": done, "epochs": args.epochs})  # recipe.json stays as first run
-            trainer.epochs = trainer.recipe["epochs"] = args.epochs
-        elif done >= trainer.epochs:
-            raise cli.UsageError(f"{run_dir} has finished its {trainer.epochs} epochs; to train further give "
-                                 f"--epochs N with N > {trainer.epochs}")
-        elif before.get("status") == "completed":
-            raise cli.UsageError(f"{run_dir} completed after {done} of {trainer.epochs} epochs (a callback such as "
-                                 f"early_stopping ended it); to train further give --epochs N with N > {done}")
-        trainer.run_info = {"run": run_dir.name, "extensions": extensions}
-        print(f"resuming {run_dir} after epoch {done} of {trainer.epochs}")
-    else:
-        recipe = rcp.resolve(args.recipe, args.overrides)
-        path = Path(args.recipe)
-        stem = path.parent.parent.name if path.name == "recipe.json" and path.parent.parent.name else path.stem
-        name = cli.run_name(args.name or time.strftime("%Y-%m-%d_%H-%M-%S"))
-        created = cli.make_dir(Path(args.logdir) / stem, f"--logdir {args.logdir}")  # before any data is loaded
-        try:
-            run_dir = unique_dir(Path(args.logdir) / stem, name)
-        except OSError as e:
-            cli.remove_dirs(created)
-            raise cli.UsageError(f"--logdir {args.logdir}: cannot create a run folder ({e.strerror or e})") from None
-        try:
-            lock = cli.lock_run(run_dir)  # noqa: F841 (held until the process ends)
-            trainer = build(recipe, where=args.recipe, run_dir=str(run_dir))
-            trainer.run_info = {"run": run_dir.name}
-            atomic_write_json(run_dir / "recipe.json", recipe)
-            save_description(run_dir, trainer.data)
-        except BaseException:
-            for f in run_dir.iterdir():
-                f.unlink()
-            cli.remove_dirs([*created, run_dir])
-            raise
-        print(trainer.model.summary())
-        print(f"run directory: {run_dir}")
+def resume(args) -> tuple:
+    """(trainer, run_dir, lock) of a recorded run to continue (--resume), extended to --epochs when given."""
+    run_dir = Path(args.resume)
+    if not (run_dir / "recipe.json").is_file():
+        raise rcp.RecipeError(f"{run_dir}: not a run directory (no recipe.json)")
+    lock = cli.lock_run(run_dir)
+    trainer = load_run(run_dir, args.checkpoint or ckpt.DEFAULT)
+    done = trainer.state.epoch
+    before = read_summary(run_dir)
+    extensions = list(before.get("extensions", []))
+    if args.epochs is not None:
+        if args.epochs <= done:
+            raise cli.UsageError(f"--epochs {args.epochs}: {run_dir} has already trained "
+                                 f"{cli.count(done, 'epoch')}; give more than {done}")
+        extensions.append({"after_epoch": done, "epochs": args.epochs})  # recipe.json stays as first run
+        trainer.epochs = trainer.recipe["epochs"] = args.epochs
+    elif done >= trainer.epochs:
+        raise cli.UsageError(f"{run_dir} has finished its {cli.count(trainer.epochs, 'epoch')}; to train further "
+                             f"give --epochs N with N > {trainer.epochs}")
+    elif before.get("status") == "completed":
+        raise cli.UsageError(f"{run_dir} completed after {done} of {cli.count(trainer.epochs, 'epoch')} (a callback "
+                             f"such as early_stopping ended it); to train further give --epochs N with N > {done}")
+    trainer.run_info = {"run": run_dir.name, "extensions": extensions}
+    print(f"resuming {run_dir} after epoch {done} of {trainer.epochs}")
+    return trainer, run_dir, lock
+
+
+def start(args) -> tuple:
+    """(trainer, run_dir, lock) of a new run of a recipe: its folder made, the recipe and the dataset's
+    description written; on any error before training, nothing is left behind."""
+    recipe = rcp.resolve(args.recipe, args.overrides)
+    path = Path(args.recipe)
+    stem = path.parent.parent.name if path.name == "recipe.json" and path.parent.parent.name else path.stem
+    name = cli.run_name(args.name or time.strftime("%Y-%m-%d_%H-%M-%S"))
+    created = cli.make_dir(Path(args.logdir) / stem, f"--logdir {args.logdir}")  # before any data is loaded
+    try:
+        run_dir = unique_dir(Path(args.logdir) / stem, name)
+    except OSError as e:
+        cli.remove_dirs(created)
+        raise cli.UsageError(f"--logdir {args.logdir}: cannot create a run folder ({e.strerror or e})") from None
+    try:
+        lock = cli.lock_run(run_dir)  # held until the process ends
+        trainer = build(recipe, where=args.recipe, run_dir=str(run_dir))
+        trainer.run_info = {"run": run_dir.name}
+        atomic_write_json(run_dir / "recipe.json", recipe)
+        save_description(run_dir, trainer.data)
+    except BaseException:
+        for f in run_dir.iterdir():
+            f.unlink()
+        cli.remove_dirs([*created, run_dir])
+        raise
+    print(trainer.model.summary())
+    print(f"run directory: {run_dir}")
+    return trainer, run_dir, lock
+
+
+def train(trainer, run_dir: Path, started: float) -> dict | int:
+    """Fit, recording the outcome in summary.json: the summary of a completed run, else the exit code (the
+    one-line message printed)."""
     try:
         trainer.fit()
     except KeyboardInterrupt:
         note = write_summary(run_dir, summary_of(trainer, "interrupted", started))
-        print(f"\ninterrupted after {len(trainer.state.history)} of {trainer.epochs} epochs{note}; "
+        print(f"\ninterrupted after {len(trainer.state.history)} of {cli.count(trainer.epochs, 'epoch')}{note}; "
               f"{resume_hint(run_dir)}", file=sys.stderr)
         return cli.INTERRUPTED
     except Diverged as e:
@@ -132,9 +139,22 @@ def main(argv=None) -> int:
     if note:
         print(f"error: training completed but{note.lstrip(';')} (run directory {run_dir})", file=sys.stderr)
         return cli.FAILED
+    return summary
+
+
+@cli.command
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    tune_malloc()  # a process-wide choice, made by the command, not by the Trainer
+    started = time.time()
+    trainer, run_dir, _lock = resume(args) if args.resume else start(args)
+    summary = train(trainer, run_dir, started)
+    if isinstance(summary, int):
+        return summary
     print("final: " + "  ".join(f"{k} {v}" if isinstance(v, int) else f"{k} {v:.4f}"
                                 for k, v in summary["final"].items()))
-    print(f"training time: {summary['train_seconds']:.1f} s over {summary['epochs_completed']} epochs")
+    epochs = cli.count(summary["epochs_completed"], "epoch")
+    print(f"training time: {summary['train_seconds']:.1f} s over {epochs}")
     print(f"view it: tensorboard --logdir {run_dir.parent.parent if args.resume else args.logdir}")
     return cli.OK
 

@@ -241,7 +241,8 @@ def run_dask(tasks, report, spec: str, log=print, retries: int = 2, timeout: flo
         with connect(distributed, kind, where, timeout) as client:
             info = client.scheduler_info()
             link = client.dashboard_link if info.get("services", {}).get("dashboard") else None
-            log(f"  dask scheduler {client.scheduler.address}, {len(info['workers'])} workers"
+            n = len(info["workers"])
+            log(f"  dask scheduler {client.scheduler.address}, {n} worker{'s' if n != 1 else ''}"
                 + (f"; dashboard {link}" if link else ""))
             check_workers(client, where, timeout, log)
             _Submission(client, distributed, tasks, report, log, retries).run(results, poll)

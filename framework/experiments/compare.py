@@ -347,8 +347,9 @@ class Runner:
             else:
                 done.update(run_local(todo, progress, workers, args.threads))
         except KeyboardInterrupt:
-            print(f"\ninterrupted after {progress.done} of {progress.total} runs; the runs in progress were stopped; "
-                  f"finished runs are kept in {self.out_dir}, and the same command resumes from them", file=sys.stderr)
+            print(f"\ninterrupted after {progress.done} of {cli.count(progress.total, 'run')}; the runs in progress "
+                  f"were stopped; finished runs are kept in {self.out_dir}, and the same command resumes from them",
+                  file=sys.stderr)
             raise SystemExit(cli.INTERRUPTED) from None
         return done
 
@@ -407,13 +408,13 @@ def main(argv=None) -> int:
     tuned, trials = {}, {}
     if tuning:
         key, grids = tuning
-        trials = runner.execute(f"tuning {key} over {sum(map(len, grids.values()))} runs (first seed)", tune_jobs,
-                                key)
+        n_trials = cli.count(sum(map(len, grids.values())), "run")
+        trials = runner.execute(f"tuning {key} over {n_trials} (first seed)", tune_jobs, key)
         tuned = choose_tuned(recipes, tuning, trials)
         write_tuning(out_dir, key, grids, tuned, trials)
     jobs = [(name, k, dict(r, seed=r["seed"] + k), out_dir / name / f"seed{r['seed'] + k}")
             for name, r in recipes.items() for k in range(n_seeds)]
-    results = runner.execute(f"{len(recipes)} variants x {n_seeds} seeds", jobs)
+    results = runner.execute(f"{cli.count(len(recipes), 'variant')} x {cli.count(n_seeds, 'seed')}", jobs)
 
     seeds = list(range(n_seeds))
     rows = table(c, results, seeds, tuned)

@@ -192,7 +192,7 @@ def write_plot(out_dir: Path, c: dict, rows: list[dict], results: dict[tuple[str
     left.legend(fontsize=8)
     for ax in (left, right):
         ax.grid(alpha=0.3)
-    fig.suptitle(f"{out_dir.name}: {len(seeds)} seeds; chosen on validation: "
+    fig.suptitle(f"{out_dir.name}: {len(seeds)} seed{'s' if len(seeds) != 1 else ''}; chosen on validation: "
                  f"{next((r['variant'] for r in rows if r['best_by_validation']), 'none')}", fontsize=10)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
