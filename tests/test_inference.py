@@ -285,6 +285,10 @@ def test_a_diverged_run_is_used_only_with_a_named_checkpoint_and_says_so(runs, t
     (",2,3\n4,5,6\n", [], None, "line 1, column 1 is empty"),
     ("1,2,3\n4,,6\n", [], None, "line 2, column 2 is empty"),
     ("a,b,c\n1,2,3\n", ["--no-header"], None, "line 1 is not all numbers"),
+    ("5.1,3.5,1.4,O.2\n", [], None, "line 1 is not all numbers: '5.1,3.5,1.4,O.2' (a header line? give --header)"),
+    ("5.1,3.5,1.4,O.2\n6,3,4,1\n", [], None, "line 1 is not all numbers"),  # a typo in the first of several rows
+    ("a,b,c\n", [], None, "no rows of numbers (its only line was read as a header: give --no-header"),
+    ("a,b,c\n", ["--header"], None, "no rows of numbers (its only line was read as a header"),
 ])
 def test_predict_reads_exactly_the_csv_rows_it_is_given(tmp_path, capsys, text, flags, rows, error):
     from framework.predict import read_table

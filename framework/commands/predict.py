@@ -30,8 +30,9 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 def read_table(path: Path, header: bool | None = None) -> np.ndarray:
     """Rows of numbers from a .npy or .csv file, exactly the rows it holds; UsageError naming the file otherwise.
     CSV: a UTF-8 byte-order mark is dropped; `header` True/False says whether the first line is a header; None
-    (the default) takes a first line with a non-number as a header and refuses one that could be either (pandas'
-    numeric column names 0,1,2,...), so rows are never dropped or added silently. An empty cell is an error."""
+    (the default) takes a first line without any number as a header, refuses one that could be either (pandas'
+    numeric column names 0,1,2,...), and names a line that mixes numbers and words as a data line that is not
+    all numbers, so rows are never dropped or added silently. An empty cell is an error."""
     try:
         if path.suffix.lower() == ".npy":
             x = np.load(path, allow_pickle=False)
@@ -49,9 +50,13 @@ def read_table(path: Path, header: bool | None = None) -> np.ndarray:
         if _numeric(first) and [c.strip() for c in first] == [str(i) for i in range(len(first))] and len(rows) > 1:
             raise cli.UsageError(f"{path}: the first line ({','.join(first)[:40]}...) may be column names (as pandas "
                                  f"writes them) or data: give --header or --no-header")
-        header = not _numeric(first) and all(c.strip() for c in first)
+        # a header has no number in it: a data line with a typo ("5.1,3.5,1.4,O.2") is not one
+        header = not any(_numeric([c]) for c in first) and all(c.strip() for c in first)
     if header and rows:
         rows = rows[1:]
+    if not rows:
+        raise cli.UsageError(f"{path}: no rows of numbers" + (" (its only line was read as a header: give --no-header "
+                                                               "if it is data)" if header else ""))
     for i, r in enumerate(rows):
         empty = next((j for j, c in enumerate(r) if not c.strip()), None)
         if empty is not None:
