@@ -126,3 +126,20 @@ def test_one_epoch_is_said_in_the_singular(tmp_path, repo_root, capsys):
                  "--logdir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert " s over 1 epoch\n" in out and "1 epochs" not in out
+
+
+def test_a_resumed_run_shows_one_test_point(tmp_path, repo_root, capsys):
+    """README promises the test figure as one point at the epoch of its weights; after --resume --epochs the earlier
+    end's point would have made a line from it to the new one."""
+    from framework.run import main
+    args = [str(repo_root / "recipes" / "digits_adam.py"), "--set", "epochs=2", "--set", "callbacks=['checkpoint']"]
+    assert main([*args, "--logdir", str(tmp_path), "--name", "r"]) == 0
+    run_dir = tmp_path / "digits_adam" / "r"
+    assert main(["--resume", str(run_dir), "--epochs", "4"]) == 0
+    capsys.readouterr()
+    mux = tb_events.load(run_dir)
+    final = json.loads((run_dir / "summary.json").read_text())["final"]
+    assert tb_events.scalars(mux, "validation", "test/accuracy") == [(4, pytest.approx(final["test_accuracy"]))]
+    assert [s for s, _ in tb_events.scalars(mux, "validation", "epoch/accuracy")] == [1, 2, 3, 4]  # all kept
+    values, status, _ = tb_events.hparams(mux, "validation")
+    assert values is not None and status == "STATUS_SUCCESS"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 import zlib
 from pathlib import Path
 
@@ -87,7 +88,10 @@ class TensorBoardLogger(Callback):
         if logdir is None:
             raise ValueError("tensorboard logger: no run directory; give the logger a `logdir` parameter "
                              "or run through `python -m framework.run`")
-        self.writers = {name: FileWriter(str(Path(logdir) / name), flush_secs=10) for name in ("train", "validation")}
+        if state.step > 0:  # resuming: the test figures of the earlier end are no longer the run's
+            drop_tags(Path(logdir) / "validation", "test/")
+        self.writers = {name: FileWriter(str(Path(logdir) / name), flush_secs=10, filename_suffix=_unique())
+                        for name in ("train", "validation")}  # a resume within the second never reuses a name
         self.image_logged = trainer.data.image_shape is None
         if state.step == 0:  # not again on resume
             self.text("recipe", "```\n" + json.dumps(trainer.recipe, indent=2) + "\n```")
@@ -157,6 +161,51 @@ class TensorBoardLogger(Callback):
         for w in self.writers.values():
             w.close()
         self.writers = {}
+
+
+def _unique() -> str:
+    """An event file name's suffix that no earlier file of the run has (the name's timestamp is in seconds)."""
+    return f".{time.time_ns()}"
+
+
+def read_events(path: Path):
+    """The Event protos of an event file (TFRecord: length, its CRC, the record, its CRC), in order; a truncated
+    last record (a process killed while writing) is left out."""
+    from tensorboardX.proto.event_pb2 import Event
+
+    data, at = path.read_bytes(), 0
+    while at + 12 <= len(data):
+        (n,) = struct.unpack("<Q", data[at:at + 8])
+        if at + 12 + n + 4 > len(data):
+            break
+        yield Event.FromString(data[at + 12:at + 12 + n])
+        at += 12 + n + 4
+
+
+def drop_tags(run: Path, prefix: str) -> None:
+    """Rewrite a TensorBoard run's event files without the summaries whose tag starts with `prefix` (a resumed run's
+    test figures, which a later end replaces: TensorBoard would draw the old and the new as a line). The new file is
+    written and closed before the old ones are removed."""
+    from tensorboardX import FileWriter
+
+    old = sorted(run.glob("events.out.tfevents.*"))
+    events = [e for f in old for e in read_events(f) if not e.HasField("file_version")]
+    if not any(v.tag.startswith(prefix) for e in events for v in e.summary.value):
+        return
+    writer = FileWriter(str(run), filename_suffix=_unique())  # never the name of an old file
+    for e in events:
+        if e.HasField("summary"):
+            kept = [v for v in e.summary.value if not v.tag.startswith(prefix)]
+            if not kept:
+                continue
+            del e.summary.value[:]
+            e.summary.value.extend(kept)
+        writer.add_event(e, step=e.step, walltime=e.wall_time)
+    writer.close()
+    (rewritten,) = set(run.glob("events.out.tfevents.*")) - set(old)
+    for f in old:
+        f.unlink()
+    rewritten.rename(old[0])  # the first old name: TensorBoard reads files in name order, so these come first
 
 
 def hparams_of(recipe: dict, info: dict) -> dict:
