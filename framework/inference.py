@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ class Predictor:
         self.classes = list(info.get("class_names") or range(n)) if self.task != "regression" else None
         self._center = np.asarray(info["input_center"] if info.get("input_center") is not None else 0.0, self.dtype)
         self._scale = np.asarray(info["input_scale"] if info.get("input_scale") is not None else 1.0, self.dtype)
+        self._warned = False
 
     def transform(self, x) -> np.ndarray:
         """Raw inputs -> the network's input: checked, flattened, scaled as the dataset scaled them."""
@@ -55,7 +57,20 @@ class Predictor:
                                 f"(N, {', '.join(map(str, self.input_shape))})" if self.image_shape else ""))
         if not np.isfinite(x).all():
             raise InputError(f"inputs hold NaN or infinity (row {int(np.argwhere(~np.isfinite(x))[0, 0])})")
+        self._check_range(x)
         return ((x - self._center) / self._scale).astype(self.dtype)
+
+    def _check_range(self, x: np.ndarray) -> None:
+        """Warn (once) when images that should be raw pixels 0..S all lie in 0..1: most likely already divided by S
+        (a dataset's own x_test, say), which the model would divide again and mostly misclassify."""
+        top = float(np.max(self._scale)) if self._scale.size else 1.0
+        if (self.image_shape is None or self._warned or top < 2 or np.any(self._center != 0) or x.size < 16
+                or x.min() < 0 or x.max() > 1 or x.max() == 0):
+            return
+        self._warned = True
+        warnings.warn(f"every input lies in 0..1, but this model takes raw pixels 0..{top:g}, as its dataset "
+                      f"{self.info.get('dataset')!r} stores them (it divides by {top:g} itself): multiply the inputs "
+                      f"by {top:g} if they were scaled", UserWarning, stacklevel=4)
 
     def decision(self, x, batch_size: int = 4096) -> np.ndarray:
         """The network's raw outputs (logits for classification) for raw inputs."""

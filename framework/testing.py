@@ -451,7 +451,7 @@ def check_callback(cls, **params) -> None:
 
 def check_dataset(factory: Callable[..., Dataset], **params) -> None:
     """A dataset: a `framework.Dataset` with consistent shapes, float features, labels that fit the task,
-    no NaN, and the same split every time it is loaded."""
+    no NaN, the same split every time it is loaded, and a stated scaling when its features look scaled."""
     name = getattr(factory, "__name__", repr(factory))
     d = factory(**params)
     assert isinstance(d, Dataset), f"{name}: returned {type(d).__name__}, expected framework.Dataset"
@@ -472,6 +472,31 @@ def check_dataset(factory: Callable[..., Dataset], **params) -> None:
     again = factory(**params)
     assert all(np.array_equal(getattr(d, k), getattr(again, k)) for k in ("x_train", "y_train", "x_val", "x_test")), \
         f"{name}: loading twice gave different splits (seed the split)"
+    scaled = _unstated_scaling(d)
+    assert scaled is None, (f"{name}: the training features look {scaled}, but input_center and input_scale are None "
+                            f"(unchanged): a trained model would take them as raw inputs and predict garbage on the "
+                            f"raw measurements; state how raw inputs became x (docs/plugins.md#datasets), or 1.0 / "
+                            f"0.0 if the raw data is already so")
+
+
+def _unstated_scaling(d: Dataset) -> str | None:
+    """How a dataset's training features look scaled (standardised, min-max scaled, images in 0..1) when it states
+    no scaling; None when it states one or they do not look scaled."""
+    if d.input_center is not None or d.input_scale is not None:
+        return None
+    x = d.x_train.astype(np.float64)
+    if len(x) < 2:
+        return None
+    if d.image_shape is not None:
+        return "like pixels divided by their range (all in 0..1)" if x.min() >= 0 and x.max() == 1 else None
+    if d.n_features < 2:
+        return None
+    mean, sd = x.mean(axis=0), x.std(axis=0)
+    if np.all(np.abs(mean) < 1e-4) and np.all(np.abs(sd - 1) < 1e-3):
+        return "standardised (every feature's mean 0 and standard deviation 1)"
+    if np.all(np.abs(x.min(axis=0)) < 1e-6) and np.all(np.abs(x.max(axis=0) - 1) < 1e-6):
+        return "min-max scaled (every feature from 0 to 1)"
+    return None
 
 
 class _SGD(Optimizer):

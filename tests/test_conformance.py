@@ -262,3 +262,29 @@ def test_check_layer_says_when_it_skipped_the_onnx_check(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as on a machine without it: import fails
     with pytest.warns(UserWarning, match="Tanh: the ONNX check was skipped: onnx and onnxruntime are not both"):
         testing.check_layer(registry.get("layers", "tanh"), (5,))
+
+
+def test_the_documented_dataset_plugin_passes_and_a_silent_scaling_fails(repo_root):
+    """docs/plugins.md's dataset example passes check_dataset and its loaded model predicts raw measurements as the
+    trainer predicted its own inputs; the same dataset without its stated scaling is caught."""
+    import dataclasses
+    import re
+
+    import numpy as np
+
+    from framework.build import build_mlp
+    from framework.inference import Predictor, describe
+
+    text = (repo_root / "docs" / "plugins.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if "def wine_raw" in b)
+    ns = {}
+    exec(block, ns)
+    testing.check_dataset(ns["wine_raw"])
+    d = ns["wine_raw"]()
+    model = build_mlp(13, 3, [8], rng=np.random.default_rng(0))
+    raw = d.x_test * d.input_scale + d.input_center
+    assert np.array_equal(Predictor(model, describe(d)).predict(raw), model.forward(d.x_test).argmax(axis=1))
+    silent = lambda: dataclasses.replace(ns["wine_raw"](), input_center=None, input_scale=None)
+    with pytest.raises(AssertionError, match=r"the training features look standardised .* but input_center and "
+                                             r"input_scale are None"):
+        testing.check_dataset(silent)

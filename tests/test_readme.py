@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SETUP = ("python3 -m venv", "pip install", "sudo apt-get", "tensorboard ")  # CI does these; a server never ends
+SETUP = ("python3 -m venv", "pip install", "apt-get", "tensorboard ")  # CI does these; a server never ends
 QUICK = " --set epochs=1 --set dataset.limit=500"
 
 
@@ -56,6 +56,18 @@ def test_the_tour_runs_in_order(tmp_path):
         r = subprocess.run(cmd, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, f"{line}\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}"
     assert (tmp_path / "mnist.onnx").is_file() and (tmp_path / "logs" / "mnist_adam" / "first").is_dir()
+    for block in python_blocks():  # README's Python that uses the tour's run, pasted as it is
+        r = subprocess.run([sys.executable, "-W", "error", "-c", block], cwd=tmp_path, env=env, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 0, f"{block}\n{r.stderr[-2000:]}"
+        assert r.stdout.strip() == "[7]", r.stdout
+
+
+def python_blocks() -> list[str]:
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    found = [b for b in blocks if "framework.load(" in b]
+    assert found
+    return found
 
 
 @pytest.mark.parametrize("command", ["run", "compare", "evaluate", "predict", "export", "plugins"])
