@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 import tracemalloc
 from dataclasses import replace
 
+import machine  # benchmarks/machine.py
 import numpy as np
 
 from framework import SoftmaxCrossEntropy, build_model, registry
@@ -252,8 +252,8 @@ def main() -> None:
         except ImportError:
             print("torch not installed: pip install torch==2.13.0 (for the comparison only)")
     peak = matmul_peak()
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}; "
-          f"float32 matmul peak {peak:.0f} GFLOP/s; {len(x)} images per epoch, {args.rounds} rounds, order rotated")
+    print(machine.describe())
+    print(f"float32 matmul peak {peak:.0f} GFLOP/s; {len(x)} images per epoch, {args.rounds} rounds, order rotated")
     names = list(methods)
     for b in map(int, args.batches.split(",")):
         times: dict[str, list[float]] = {k: [] for k in names}

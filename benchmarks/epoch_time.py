@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 import timeit
 from itertools import pairwise
 
+import machine  # benchmarks/machine.py
 import numpy as np
 
 from framework import SoftmaxCrossEntropy, Trainer, build_mlp, registry
@@ -246,7 +246,8 @@ def main():
     if args.threads:
         return thread_sweep(data, args.rows, [int(k) for k in args.threads.split(",")], max(args.rounds, 6))
     torch, torch_note = load_torch()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}; {torch_note}")
+    print(machine.describe())
+    print(torch_note)
     print(f"date: {time.strftime('%Y-%m-%d')}; Adam, float32, {len(x)} images per epoch, {args.rounds} rounds, "
           f"order rotated; peak: NumPy float32 2048^3 matmul in the same run")
     bw = statistics.median(bandwidth(2 ** 26, 3) for _ in range(3))

@@ -3,9 +3,11 @@ registered through entry points."""
 import os
 
 # OpenBLAS's idle worker threads spin for about 2**28 cycles after each product, taking the core that the layers'
-# threaded NumPy passes need next; 2**4 lets them sleep at once. Read when NumPy loads, so only if it is not yet
-# loaded (python -m framework.*); a value already set is kept. Measured in docs/benchmarks.md.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+# threaded NumPy passes need next; sleeping at once (2**4) makes each small product of a dense network wait for its
+# threads to wake. 2**18 cycles (about 0.1 ms) is as fast as either where it is faster (benchmarks/thread_timeout.py,
+# docs/benchmarks.md). Read when NumPy loads, so only if it is not yet loaded (python -m framework.*); a value
+# already set is kept.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "18")
 from .augment import Augmentation, Warp
 from .build import build_mlp, build_model
 from .callbacks import EVENTS, Batch, Callback, Monitor, Order, State
