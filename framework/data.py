@@ -58,9 +58,29 @@ class Dataset:
         splits = [f"{a}_{s}" for a in "xy" for s in ("train", "val", "test")]
         return replace(self, **{k: getattr(self, k)[:n] for k in splits})
 
+    @property
+    def raw(self) -> bool:
+        """Features stored as raw integers (uint8 pixels): `inputs` makes each batch's network input, so a large
+        image set stays a quarter of its float32 size in memory."""
+        return self.x_train.dtype.kind in "iu"
+
+    def inputs(self, x: np.ndarray, dtype=np.float32) -> np.ndarray:
+        """The network's input for rows of x: as they are for float features; for raw integer features,
+        (x - input_center) / input_scale in `dtype`, one batch at a time."""
+        if x.dtype.kind not in "iu":
+            return x
+        out = x.astype(dtype)
+        if self.input_center is not None:
+            out -= np.asarray(self.input_center, dtype)
+        if self.input_scale is not None:
+            out *= np.asarray(1.0 / np.asarray(self.input_scale, np.float64), dtype)
+        return out
+
     def astype(self, dtype) -> Dataset:
-        """Features cast to dtype (no copy when already so); regression targets too."""
-        cast = {f"x_{s}": getattr(self, f"x_{s}").astype(dtype, copy=False) for s in ("train", "val", "test")}
+        """Float features cast to dtype (no copy when already so; raw integer features are kept as they are, see
+        `inputs`); regression targets too."""
+        cast = {f"x_{s}": getattr(self, f"x_{s}") if self.raw else getattr(self, f"x_{s}").astype(dtype, copy=False)
+                for s in ("train", "val", "test")}
         for s in ("train", "val", "test"):
             y = getattr(self, f"y_{s}")
             cast[f"y_{s}"] = y.astype(dtype, copy=False) if self.task != "multiclass" else y
@@ -102,6 +122,70 @@ def describe(data: Dataset) -> dict:
             "class_names": list(data.class_names) if data.class_names else None,
             "input_center": _plain(data.input_center), "input_scale": _plain(data.input_scale),
             "target_center": data.target_center, "target_scale": data.target_scale}
+
+
+def stratified(y: np.ndarray, candidates: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """A `fraction` of `candidates` (indices into y) drawn from each class in proportion (at least one of a class
+    with two or more), sorted."""
+    out = []
+    for c in np.unique(y[candidates]):
+        members = candidates[y[candidates] == c]
+        k = min(max(round(fraction * len(members)), 1), len(members) - 1) if len(members) > 1 else 0
+        out.append(rng.permutation(members)[:k])
+    return np.sort(np.concatenate(out)) if out else np.zeros(0, np.int64)
+
+
+def split_rule(y: np.ndarray, is_test: np.ndarray | None, val_fraction: float, test_fraction: float,
+               seed: int = 0) -> dict[str, np.ndarray]:
+    """The one split rule of the file datasets: {"train", "val", "test"} indices into y, each in a seeded random
+    order (files are listed class by class; `dataset.limit` then keeps a sample of every class). The test set is
+    the examples `is_test` marks (a test/ folder, a test file) or, when none is marked, a stratified
+    `test_fraction` of all; validation is a stratified `val_fraction` of the rest. Both are drawn with `seed`, a
+    dataset parameter that the run's seed never changes, so every run of a comparison sees the same examples."""
+    n = len(y)
+    marked = np.zeros(n, bool) if is_test is None else np.asarray(is_test, bool)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 20261207]))
+    test = np.flatnonzero(marked) if marked.any() else stratified(y, np.arange(n), test_fraction, rng)
+    rest = np.setdiff1d(np.arange(n), test)
+    val = stratified(y, rest, val_fraction, rng)
+    out = {"train": np.setdiff1d(rest, val), "val": val, "test": test}
+    return {k: rng.permutation(v) for k, v in out.items()}  # shuffled once: `limit` keeps a sample of every class
+
+
+def fingerprint(data: Dataset) -> str:
+    """A short digest of what each split holds (its labels and features): runs whose datasets differ in membership
+    or content have different fingerprints."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for s in ("train", "val", "test"):
+        x, y = data.split(s)
+        h.update(f"{s}:{x.shape}:{x.dtype}".encode())
+        h.update(np.ascontiguousarray(y).tobytes())
+        h.update(hashlib.sha256(np.ascontiguousarray(x).tobytes()).digest())
+    return h.hexdigest()[:16]
+
+
+def resize_image(img: np.ndarray, size: tuple[int, int], rule: str) -> np.ndarray:
+    """An (H, W, C) uint8 image brought to `size` (h, w) by `rule`: stretch, crop (shorter side to size, then the
+    centre), or pad (longer side to size, then zeros around): image_folder's rules, which predict applies again to a
+    run's inputs. Needs Pillow."""
+    from PIL import Image
+
+    h, w = size
+    if img.shape[:2] == (h, w):
+        return img
+    pil = Image.fromarray(img[..., 0] if img.shape[2] == 1 else img)
+    if rule == "stretch":
+        out = pil.resize((w, h), Image.BILINEAR)
+    else:
+        k = (max if rule == "crop" else min)(w / pil.width, h / pil.height)
+        pil = pil.resize((max(1, round(pil.width * k)), max(1, round(pil.height * k))), Image.BILINEAR)
+        canvas = Image.new(pil.mode, (w, h))
+        canvas.paste(pil, ((w - pil.width) // 2, (h - pil.height) // 2))
+        out = canvas
+    a = np.asarray(out)
+    return a[..., None] if a.ndim == 2 else a
 
 
 class DataError(Exception):

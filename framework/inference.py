@@ -43,9 +43,11 @@ class Predictor:
     def transform(self, x) -> np.ndarray:
         """Raw inputs -> the network's input: checked, flattened, scaled as the dataset scaled them."""
         x = np.asarray(x, dtype=np.float64)
+        if len(self.input_shape) == 3 and x.ndim == 4 and x.shape[1:] == (*self.input_shape[1:], self.input_shape[0]):
+            x = x.transpose(0, 3, 1, 2)  # (N, H, W, C) colour images, as Pillow and matplotlib give them
         if len(self.input_shape) > 1 and x.shape[1:] == self.input_shape:
             x = x.reshape(len(x), -1)
-        if self.image_shape is not None and x.ndim == 3:
+        if self.image_shape is not None and len(self.image_shape) == 2 and x.ndim == 3:
             if x.shape[1:] != self.image_shape:
                 raise InputError(f"images of shape {x.shape[1:]}, expected {self.image_shape}")
             x = x.reshape(len(x), -1)

@@ -109,16 +109,17 @@ def derive(base: str | os.PathLike | dict, changes: dict[str, Any]) -> dict:
 
 
 def parse_override(text: str, option: str = "--set", example: str = "optimizer.lr=0.01") -> tuple[str, Any]:
-    """'KEY=VALUE' with VALUE a Python literal (bare words are taken as strings); errors name `option`."""
+    """'KEY=VALUE' with VALUE a Python literal (bare words and paths are taken as strings); errors name `option`."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise RecipeError(f"{option} {text!r}: expected KEY=VALUE, e.g. {example}")
     try:
         value = ast.literal_eval(raw.strip())
     except (ValueError, SyntaxError):
-        if not raw.strip().replace("_", "").replace("-", "").replace(".", "").isalnum():
+        word = raw.strip()  # a bare word or path (dataset.path=data/photos.zip) is a string; a broken literal is not
+        if not word or not all(c.isalnum() or c in "_-./~:+@%" for c in word):
             raise RecipeError(f"{option} {text!r}: cannot read {raw!r} as a Python literal") from None
-        value = raw.strip()
+        value = word
     return key.strip(), value
 
 

@@ -460,7 +460,11 @@ def check_dataset(factory: Callable[..., Dataset], **params) -> None:
         x, y = d.split(s)
         assert x.ndim == 2 and len(x) == len(y), f"{name}: x_{s} {x.shape} and y_{s} {y.shape} do not match"
         assert x.shape[1] == d.n_features, f"{name}: x_{s} has {x.shape[1]} features, x_train {d.n_features}"
-        assert np.issubdtype(x.dtype, np.floating) and np.all(np.isfinite(x)), f"{name}: x_{s} must be finite floats"
+        floats = np.issubdtype(x.dtype, np.floating) and np.all(np.isfinite(x))
+        assert floats or (d.raw and x.dtype == d.x_train.dtype), \
+            f"{name}: x_{s} must be finite floats, or raw integers like x_train"
+    if d.raw:
+        assert d.input_scale is not None, f"{name}: raw integer features need input_scale (x = raw / input_scale)"
         if d.task == "multiclass":
             assert np.issubdtype(y.dtype, np.integer), f"{name}: multiclass labels y_{s} must be integers"
             assert y.min() >= 0 and y.max() < d.n_classes, f"{name}: y_{s} outside 0..{d.n_classes - 1}"
@@ -482,7 +486,7 @@ def check_dataset(factory: Callable[..., Dataset], **params) -> None:
 def _unstated_scaling(d: Dataset) -> str | None:
     """How a dataset's training features look scaled (standardised, min-max scaled, images in 0..1) when it states
     no scaling; None when it states one or they do not look scaled."""
-    if d.input_center is not None or d.input_scale is not None:
+    if d.input_center is not None or d.input_scale is not None or d.raw:
         return None
     x = d.x_train.astype(np.float64)
     if len(x) < 2:

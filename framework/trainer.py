@@ -113,7 +113,8 @@ class Trainer:
                     order = self.rng.permutation(len(x))
                     for start, end in self.batches():
                         idx = order[start:end]
-                        s.batch = Batch(np.take(x, idx, axis=0), np.take(y, idx, axis=0))
+                        xb = self.data.inputs(np.take(x, idx, axis=0), self.dtype)  # raw pixels: a batch at a time
+                        s.batch = Batch(xb, np.take(y, idx, axis=0))
                         call("on_batch_begin", self, s)
                         s.output = self.model.forward(s.batch.x)
                         s.loss = self.loss_fn.forward(s.output, s.batch.y)
@@ -169,7 +170,7 @@ class Trainer:
         was_training = self.model.training
         self.model.eval()
         try:
-            return np.concatenate([self.model.forward(x[i:i + self.eval_batch_size])
+            return np.concatenate([self.model.forward(self.data.inputs(x[i:i + self.eval_batch_size], self.dtype))
                                    for i in range(0, len(x), self.eval_batch_size)])
         finally:
             self.model.train(was_training)

@@ -98,7 +98,7 @@ def check_tensorboard_layout(run_dir, summary, steps_per_epoch, every, prefix=""
     return values
 
 
-@pytest.mark.parametrize("given,expected", [(None, "4"), ("8", "8")])
+@pytest.mark.parametrize("given,expected", [(None, "18"), ("8", "8")])
 def test_importing_framework_first_lets_openblas_threads_sleep_unless_told_otherwise(given, expected, repo_root):
     """framework sets OPENBLAS_THREAD_TIMEOUT before NumPy loads (docs/benchmarks.md measures why), keeping a value
     the user set."""

@@ -38,7 +38,8 @@ def test_callbacks_and_loggers(group, name):
     testing.check_callback(registry.get(group, name))
 
 
-@pytest.mark.parametrize("name", [n for n in builtins("datasets") if n not in ("mnist", "fashion_mnist")])
+@pytest.mark.parametrize("name", [n for n in builtins("datasets")
+                                  if n not in ("mnist", "fashion_mnist", "image_folder")])  # these have own tests
 def test_datasets(name):
     testing.check_dataset(registry.get("datasets", name))
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data import resize_image
 from ..inference import InputError, Predictor, load
 from ..runs import weights_used
 from . import cli
@@ -106,6 +107,8 @@ def read_images(paths: list[Path], predictor: Predictor, invert: bool) -> np.nda
         from PIL import Image, UnidentifiedImageError
     except ImportError:
         raise cli.UsageError("reading images needs Pillow: pip install \"npframe[images]\"") from None
+    if len(predictor.image_shape) == 3:
+        return read_colour(paths, predictor)
     h, w = predictor.image_shape
     scale = predictor.info.get("input_scale")
     top = float(np.max(scale)) if scale is not None else 255.0  # the dataset's raw range: 255 MNIST, 16 digits
@@ -129,6 +132,38 @@ def read_images(paths: list[Path], predictor: Predictor, invert: bool) -> np.nda
         if notes:
             print(f"note: {p}: {'; '.join(notes)}", file=sys.stderr)
         out.append((255 - grey if invert else grey) * (top / 255.0))
+    return np.stack(out)
+
+
+def read_colour(paths: list[Path], predictor: Predictor) -> np.ndarray:
+    """Image files as (N, C, H, W) raw pixels 0..255 of a colour model: converted to RGB, and brought to the model's
+    size by the rule its dataset used (`resize` of image_folder: stretch, crop or pad; "error" stretches an image of
+    the same aspect ratio only); what was done is said on stderr."""
+    from PIL import Image, UnidentifiedImageError
+
+    h, w = predictor.image_shape[1:]
+    rule = (predictor.recipe.get("dataset") or {}).get("resize", "error") if isinstance(
+        predictor.recipe.get("dataset"), dict) else "error"
+    out = []
+    for p in paths:
+        try:
+            with Image.open(p) as img:
+                notes = [] if img.mode == "RGB" else [f"converted from {img.mode} to RGB"]
+                a = np.asarray(img.convert("RGB"))
+        except FileNotFoundError:
+            raise cli.UsageError(f"{p}: no such file") from None
+        except (OSError, UnidentifiedImageError) as e:
+            raise cli.UsageError(f"{p}: not a readable image ({e})") from None
+        if a.shape[:2] != (h, w):
+            if rule == "error" and abs(a.shape[0] * w - a.shape[1] * h) > max(a.shape[:2]):
+                raise cli.UsageError(f"{p}: {a.shape[1]}x{a.shape[0]} pixels, expected {w}x{h} or the same aspect "
+                                     f"ratio (the run's dataset used resize 'error')")
+            how = "stretch" if rule == "error" else rule
+            notes.append(f"resized from {a.shape[1]}x{a.shape[0]} to {w}x{h} ({how})")
+            a = resize_image(a, (h, w), how)
+        if notes:
+            print(f"note: {p}: {'; '.join(notes)}", file=sys.stderr)
+        out.append(a.transpose(2, 0, 1).astype(np.float64))
     return np.stack(out)
 
 

@@ -8,7 +8,33 @@ from framework import Augmentation
 
 from .sampling import Grid, GridWarp, gaussian, uniform
 
-__all__ = ["Affine", "Cutout", "Elastic", "Flip", "Grid", "GridWarp", "Noise", "Shift"]
+__all__ = ["Affine", "Cutout", "Elastic", "Flip", "Grid", "GridWarp", "Noise", "RandomCrop", "Shift"]
+
+
+class RandomCrop(Augmentation):
+    """The image padded by `padding` pixels on every side, by reflection (the CIFAR-10 standard: no black
+    borders) or zeros, then a random window of the original size: a shift of up to `padding` pixels whose new
+    border mirrors the image. For (B, H, W) and (B, C, H, W) (colour) images alike."""
+
+    def __init__(self, padding: int = 4, mode: str = "reflect", p: float = 1.0):
+        super().__init__(p)
+        if not isinstance(padding, int) or isinstance(padding, bool) or padding < 1:
+            raise ValueError(f"padding: expected a positive integer, got {padding!r}")
+        if mode not in ("reflect", "zeros"):
+            raise ValueError(f"mode: expected 'reflect' or 'zeros', got {mode!r}")
+        self.padding, self.mode = padding, mode
+
+    def transform(self, x, rng):
+        k, (h, w) = self.padding, x.shape[-2:]
+        if k >= min(h, w) and self.mode == "reflect":
+            raise ValueError(f"random_crop: padding {k} needs images larger than {k} pixels, got {h}x{w}")
+        pad = [(0, 0)] * (x.ndim - 2) + [(k, k), (k, k)]
+        padded = np.pad(x, pad, mode="reflect") if self.mode == "reflect" else np.pad(x, pad)
+        dy, dx = rng.integers(0, 2 * k + 1, size=(2, len(x)))
+        windows = np.lib.stride_tricks.sliding_window_view(padded, (h, w), axis=(-2, -1))  # (B, ..., 2k+1, 2k+1, H, W)
+        if x.ndim == 3:
+            return windows[np.arange(len(x)), dy, dx]
+        return windows[np.arange(len(x)), :, dy, dx]
 
 
 class Shift(GridWarp):
@@ -59,8 +85,9 @@ class Flip(GridWarp):
         grid.affine(m, images)
 
     def transform(self, x, rng):
-        """Alone, a flip is a reversed view: exact, no interpolation."""
-        return x[:, ::-1 if self.vertical else 1, ::-1 if self.horizontal else 1].copy()
+        """Alone, a flip is a reversed view of the last two axes (rows, columns; also for (B, C, H, W) colour
+        images): exact, no interpolation."""
+        return x[..., ::-1 if self.vertical else 1, ::-1 if self.horizontal else 1].copy()
 
 
 class Affine(GridWarp):

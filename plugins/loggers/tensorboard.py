@@ -13,23 +13,29 @@ from framework import Callback, Order
 
 
 def encode_png(image: np.ndarray) -> bytes:
-    """8-bit greyscale PNG bytes of a (H, W) array in [0, 1] (clipped): image summaries need no imaging library."""
+    """8-bit PNG bytes of a (H, W) greyscale or (H, W, 3) colour array in [0, 1] (clipped): image summaries need no
+    imaging library."""
     img = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
-    h, w = img.shape
-    raw = np.concatenate([np.zeros((h, 1), np.uint8), img], axis=1).tobytes()  # filter byte 0 per row
+    h, w = img.shape[:2]
+    colour = img.ndim == 3
+    rows = img.reshape(h, -1)
+    raw = np.concatenate([np.zeros((h, 1), np.uint8), rows], axis=1).tobytes()  # filter byte 0 per row
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    header = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", w, h, 8, 2 if colour else 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
 
 
 def image_grid(images: np.ndarray, cols: int = 8, pad: int = 2) -> np.ndarray:
-    """Tile (N, H, W) images, clipped to [0, 1], into one (rows*(H+pad)+pad, cols*(W+pad)+pad) picture."""
-    n, h, w = images.shape
+    """Tile (N, H, W) greyscale or (N, C, H, W) images (one or three channels), clipped to [0, 1], into one
+    (rows*(H+pad)+pad, cols*(W+pad)+pad) picture, with a last axis of 3 for colour."""
+    if images.ndim == 4:
+        images = images[:, 0] if images.shape[1] == 1 else images[:, :3].transpose(0, 2, 3, 1)
+    n, h, w = images.shape[:3]
     rows = -(-n // cols)
-    grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), 0.5, np.float32)
+    grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, *images.shape[3:]), 0.5, np.float32)
     for i, img in enumerate(np.clip(images, 0, 1)):
         r, c = divmod(i, cols)
         grid[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = img
@@ -119,8 +125,9 @@ class TensorBoardLogger(Callback):
         """Write a greyscale image summary; encoded here, so tensorboardX needs no imaging library."""
         from tensorboardX.proto.summary_pb2 import Summary
 
-        h, w = image.shape
-        img = Summary.Image(height=h, width=w, colorspace=1, encoded_image_string=encode_png(image))
+        h, w = image.shape[:2]
+        img = Summary.Image(height=h, width=w, colorspace=3 if image.ndim == 3 else 1,
+                            encoded_image_string=encode_png(image))
         self.writers["train"].add_summary(Summary(value=[Summary.Value(tag=tag, image=img)]), step)
 
     def on_batch_end(self, trainer, state):
