@@ -31,6 +31,7 @@ class Dataset:
     input_scale: np.ndarray | float | None = None
     target_center: float | None = None
     target_scale: float | None = None
+    columns: dict | None = None  # a table's encoding (framework.tables): predict reads its columns by name
 
     @property
     def n_features(self) -> int:
@@ -121,7 +122,7 @@ def describe(data: Dataset) -> dict:
             "input_shape": list(data.input_shape), "image_shape": list(data.image_shape) if data.image_shape else None,
             "class_names": list(data.class_names) if data.class_names else None,
             "input_center": _plain(data.input_center), "input_scale": _plain(data.input_scale),
-            "target_center": data.target_center, "target_scale": data.target_scale}
+            "target_center": data.target_center, "target_scale": data.target_scale, "columns": data.columns}
 
 
 def stratified(y: np.ndarray, candidates: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:

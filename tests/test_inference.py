@@ -129,7 +129,7 @@ def test_predict_command(runs, tmp_path, capsys):
     np.savetxt(tmp_path / "x.csv", x_raw[:5], delimiter=",", header=header, comments="")
     assert predict_main([str(runs["breast_cancer"]), str(tmp_path / "x.npy")]) == 0
     from_npy = capsys.readouterr().out
-    assert from_npy.splitlines()[0] == "class,name" and len(from_npy.splitlines()) == 6
+    assert from_npy.splitlines()[0] == "class,name,probability" and len(from_npy.splitlines()) == 6
     expected = (z[:5, 0] > 0).astype(int)
     assert [int(line.split(",")[0]) for line in from_npy.splitlines()[1:]] == expected.tolist()
     assert predict_main([str(runs["breast_cancer"]), str(tmp_path / "x.csv"), "--out", str(tmp_path / "p.csv")]) == 0

@@ -23,6 +23,7 @@ import numpy as np
 from ..data import resize_image
 from ..inference import InputError, Predictor, load
 from ..runs import weights_used
+from ..tables import read_features
 from . import cli
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -178,8 +179,10 @@ def to_csv(predictor: Predictor, x: np.ndarray, proba: bool) -> str:
         w.writerow(["prediction"] if y.ndim == 1 else [f"prediction_{i}" for i in range(y.shape[1])])
         w.writerows([[f"{v:.6g}"] for v in y] if y.ndim == 1 else [[f"{v:.6g}" for v in r] for r in y])
     else:
-        w.writerow(["class", "name"])
-        w.writerows([[int(k), predictor.classes[int(k)]] for k in predictor.predict(x)])
+        w.writerow(["class", "name", "probability"])
+        p = predictor.predict_proba(x)
+        w.writerows([[int(k), predictor.classes[int(k)], f"{p[i, int(k)]:.4g}"]
+                     for i, k in enumerate(predictor.predict(x))])
     return buf.getvalue()
 
 
@@ -214,6 +217,8 @@ def main(argv=None) -> int:
     paths = [Path(i) for i in args.inputs]
     if all(q.suffix.lower() in IMAGE_SUFFIXES for q in paths):
         x, where = read_images(paths, predictor, args.invert), str(paths[0]) if len(paths) == 1 else "the images"
+    elif len(paths) == 1 and predictor.info.get("columns") and paths[0].suffix.lower() == ".csv":
+        x, where = read_features(paths[0], predictor.info["columns"]), str(paths[0])  # by column name
     elif len(paths) == 1:
         x, where = read_table(paths[0], args.header), str(paths[0])
     else:
