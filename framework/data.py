@@ -122,7 +122,8 @@ def describe(data: Dataset) -> dict:
             "input_shape": list(data.input_shape), "image_shape": list(data.image_shape) if data.image_shape else None,
             "class_names": list(data.class_names) if data.class_names else None,
             "input_center": _plain(data.input_center), "input_scale": _plain(data.input_scale),
-            "target_center": data.target_center, "target_scale": data.target_scale, "columns": data.columns}
+            "target_center": data.target_center, "target_scale": data.target_scale, "columns": data.columns,
+            "fingerprint": fingerprint(data)}
 
 
 def stratified(y: np.ndarray, candidates: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
@@ -158,13 +159,16 @@ def fingerprint(data: Dataset) -> str:
     or content have different fingerprints."""
     import hashlib
 
+    if getattr(data, "_fingerprint", None):
+        return data._fingerprint
     h = hashlib.sha256()
     for s in ("train", "val", "test"):
         x, y = data.split(s)
         h.update(f"{s}:{x.shape}:{x.dtype}".encode())
         h.update(np.ascontiguousarray(y).tobytes())
         h.update(hashlib.sha256(np.ascontiguousarray(x).tobytes()).digest())
-    return h.hexdigest()[:16]
+    data._fingerprint = h.hexdigest()[:16]  # the arrays of a Dataset are not changed in place
+    return data._fingerprint
 
 
 def resize_image(img: np.ndarray, size: tuple[int, int], rule: str) -> np.ndarray:

@@ -503,3 +503,21 @@ def test_a_finished_run_records_when_it_finished(tmp_path, repo_root):
     assert out.returncode == 0, out.stderr
     summary, = tmp_path.glob("**/summary.json")
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", json.loads(summary.read_text())["finished"])
+
+
+def test_runs_of_one_dataset_trained_on_different_examples_are_refused_in_one_table(tmp_path, repo_root):
+    (tmp_path / "c.py").write_text(f"""
+comparison = {{"base": {str(repo_root / "recipes" / "iris_adam.py")!r}, "set": {{"epochs": 2, "loggers": []}},
+              "variants": {{"a": {{}}, "b": {{"optimizer.lr": 0.01}}}}}}
+""")
+    assert compare(str(tmp_path / "c.py"), "--logdir", str(tmp_path), cwd=tmp_path).returncode == 0
+    prep = tmp_path / "c" / "b" / "seed0" / "preprocessing.json"
+    info = json.loads(prep.read_text())
+    assert len(info["fingerprint"]) == 16
+    info["fingerprint"] = "0" * 16  # as if its dataset had held other examples when it trained
+    prep.write_text(json.dumps(info))
+    from framework.runs import write_manifest
+
+    write_manifest(prep.parent)  # a complete run, as it was recorded
+    out = compare(str(tmp_path / "c.py"), "--logdir", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 2 and "used the same dataset spec but different examples" in out.stderr, out.stderr

@@ -354,6 +354,26 @@ class Runner:
         return done
 
 
+def check_same_examples(jobs) -> None:
+    """Runs of one dataset spec must have been trained, validated and tested on the same examples (the fingerprint
+    in their preprocessing.json); a table of runs that were not would compare different things: refused, one line
+    naming two of them. Runs recorded before fingerprints are not checked."""
+    seen: dict[str, tuple[str, Path]] = {}
+    for *_, recipe, run_dir in jobs:
+        try:
+            fp = json.loads((Path(run_dir) / "preprocessing.json").read_text()).get("fingerprint")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if not fp:
+            continue
+        key = json.dumps(recipe["dataset"], sort_keys=True)
+        first = seen.setdefault(key, (fp, Path(run_dir)))
+        if first[0] != fp:
+            raise cli.UsageError(f"{run_dir} and {first[1]} used the same dataset spec but different examples "
+                                 f"(fingerprints {fp} and {first[0]}: the data changed between their runs); re-run "
+                                 f"them with --force to compare them in one table")
+
+
 def choose_tuned(recipes: dict, tuning, trials: dict) -> dict[str, str]:
     """{variant: label of the grid value with the best validation figure} (ties: the earlier value in the grid),
     each variant's recipe set to its value; variants none of whose values completed are left out."""
@@ -415,6 +435,7 @@ def main(argv=None) -> int:
     jobs = [(name, k, dict(r, seed=r["seed"] + k), out_dir / name / f"seed{r['seed'] + k}")
             for name, r in recipes.items() for k in range(n_seeds)]
     results = runner.execute(f"{cli.count(len(recipes), 'variant')} x {cli.count(n_seeds, 'seed')}", jobs)
+    check_same_examples(jobs)
 
     seeds = list(range(n_seeds))
     rows = table(c, results, seeds, tuned)
