@@ -83,6 +83,13 @@ def test_train_then_predict_by_column_name_with_class_names(tmp_path, capsys, re
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "class,name,probability" and out[1].split(",")[1] == "setosa" and \
         out[2].split(",")[1] == "virginica"
+    from framework.evaluate import main as evaluate_main
+
+    assert evaluate_main([str(run_dir)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("true \\ predicted"))
+    assert lines[header].split()[-3:] == ["setosa", "versicolor", "virginica"]  # columns by name, as the rows
+    assert [lines[header + k].split()[0] for k in (1, 2, 3)] == ["setosa", "versicolor", "virginica"]
     for text, message in (("colour,petal_width,petal_length,sepal_width\nred,1,1,1\n", "no column 'sepal_length'"),
                           ("colour,petal_width,petal_length,sepal_width,sepal_length\npink,1,1,1,1\n",
                            "line 2, column 'colour': category 'pink' was not in the training rows")):

@@ -17,10 +17,13 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> np.ndarr
     return np.bincount(y_true * n + y_pred, minlength=n * n).reshape(n, n)
 
 
-def format_confusion(cm: np.ndarray) -> str:
-    w = max(5, len(str(cm.max())) + 1)
-    lines = ["true \\ predicted".ljust(17) + "".join(f"{j:>{w}}" for j in range(len(cm)))]
-    lines += [f"{i:>16} " + "".join(f"{v:>{w}}" for v in row) for i, row in enumerate(cm)]
+def format_confusion(cm: np.ndarray, names=None) -> str:
+    """The matrix as text, rows and columns labelled by class name where the run has them (else by index)."""
+    labels = [str(n) for n in names] if names else [str(i) for i in range(len(cm))]
+    w = max(5, len(str(cm.max())) + 1, min(max(map(len, labels)), 10) + 1)
+    left = max(16, *(len(label) for label in labels))
+    lines = ["true \\ predicted".ljust(left + 1) + "".join(f"{label[:w - 1]:>{w}}" for label in labels)]
+    lines += [f"{label:>{left}} " + "".join(f"{v:>{w}}" for v in row) for label, row in zip(labels, cm)]
     return "\n".join(lines)
 
 
@@ -53,9 +56,7 @@ def main(argv=None) -> int:
         else:
             pred, n = (z[:, 0] > 0).astype(np.int64), 2
         print("confusion matrix:")
-        print(format_confusion(confusion_matrix(y.astype(np.int64), pred, n)))
-        if trainer.data.class_names:
-            print("classes: " + ", ".join(f"{i} {c}" for i, c in enumerate(trainer.data.class_names)))
+        print(format_confusion(confusion_matrix(y.astype(np.int64), pred, n), trainer.data.class_names))
     return 0
 
 
