@@ -47,6 +47,20 @@ def plugin_failed(group: str, name: str, e: BaseException) -> str:
     return f"{group} plugin {name!r}{origin} raised {type(e).__name__}: {e}"
 
 
+def make_loss(cls, params: dict, where: str):
+    """A loss with the recipe's parameters (`loss: {"name": ..., "label_smoothing": 0.1}`), type-checked."""
+    try:
+        registry.check_params(cls, params, f"loss {cls.name!r}")
+        return cls(**params)
+    except registry.ParamError as e:
+        raise RecipeError(f"{where}: key 'loss.{e.param}': {e.message}") from None
+    except (TypeError, ValueError) as e:
+        param, sep, rest = str(e).partition(": ")
+        if sep and param in params:
+            raise RecipeError(f"{where}: key 'loss.{param}': {rest}") from None
+        raise RecipeError(f"{where}: key 'loss': {e}") from None
+
+
 def load_dataset(recipe: dict, where: str = "<recipe>") -> Dataset:
     spec = dict(recipe["dataset"])
     limit = spec.pop("limit", None)
@@ -190,8 +204,9 @@ def build(recipe: dict, where: str = "<recipe>", run_dir: str | None = None, dat
     """A ready-to-fit Trainer for a validated recipe (see framework.recipe.validate)."""
     data = load_dataset(recipe, where) if data is None else data
     dtype = np.dtype(recipe["dtype"])
-    loss_name = LOSS_FOR_TASK[data.task] if recipe["loss"] == "auto" else recipe["loss"]
-    loss_fn = LOSSES[loss_name]()
+    spec = dict(recipe["loss"]) if isinstance(recipe["loss"], dict) else {"name": recipe["loss"]}
+    loss_name = LOSS_FOR_TASK[data.task] if spec["name"] == "auto" else spec["name"]
+    loss_fn = make_loss(LOSSES[loss_name], {k: v for k, v in spec.items() if k != "name"}, where)
     if loss_fn.task != data.task:
         raise RecipeError(f"{where}: key 'loss': {loss_name!r} is a loss for {loss_fn.task} tasks, but dataset "
                           f"{data.name!r} is {data.task}; use 'auto' (here {LOSS_FOR_TASK[data.task]!r})")

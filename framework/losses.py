@@ -32,9 +32,16 @@ class Loss:
 
 
 class SoftmaxCrossEntropy(Loss):
-    """Softmax + cross-entropy on integer labels; log-sum-exp keeps it finite for any logits."""
+    """Softmax + cross-entropy on integer labels; log-sum-exp keeps it finite for any logits. With
+    `label_smoothing` ε the target is (1 - ε) on the label plus ε spread evenly over all K classes (Szegedy et al.
+    2016; Keras' and PyTorch's definition): L = -(1 - ε) log p_y - (ε / K) Σ_k log p_k."""
 
     name, task, metric_names = "softmax_cross_entropy", "multiclass", ("accuracy",)
+
+    def __init__(self, label_smoothing: float = 0.0):
+        if not 0 <= label_smoothing < 1:
+            raise ValueError(f"label_smoothing: expected a value in [0, 1), got {label_smoothing!r}")
+        self.eps = float(label_smoothing)
 
     def forward(self, z, y):
         zmax = z.max(axis=1, keepdims=True)
@@ -42,13 +49,19 @@ class SoftmaxCrossEntropy(Loss):
         s = e.sum(axis=1, keepdims=True)
         rows = np.arange(len(y))
         logp_y = z[rows, y] - zmax[:, 0] - np.log(s[:, 0])
+        loss = -logp_y.mean()
+        if self.eps:  # mean over classes of log p = mean(z) - zmax - log s
+            logp_mean = z.mean(axis=1) - zmax[:, 0] - np.log(s[:, 0])
+            loss = (1 - self.eps) * loss - self.eps * logp_mean.mean()
         e /= s  # e now holds the softmax probabilities
         self.p, self.y, self.rows = e, y, rows
-        return float(-logp_y.mean())
+        return float(loss)
 
     def backward(self):
         g = self.p.copy()  # (B, classes): small; the cache stays valid for a second call
-        g[self.rows, self.y] -= 1.0
+        if self.eps:
+            g -= self.eps / g.shape[1]
+        g[self.rows, self.y] -= 1.0 - self.eps
         g /= len(self.y)
         return g
 

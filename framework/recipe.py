@@ -213,8 +213,10 @@ def validate(recipe: dict, where: str = "<recipe>") -> dict:
         raise RecipeError(f"{where}: key 'seed': expected a non-negative integer, got {r['seed']!r}")
     if r["dtype"] not in ("float32", "float64"):
         raise RecipeError(f"{where}: key 'dtype': expected 'float32' or 'float64', got {r['dtype']!r}")
-    if r["loss"] not in LOSSES:
-        raise RecipeError(f"{where}: key 'loss': expected one of {', '.join(LOSSES)}, got {r['loss']!r}")
+    loss = r["loss"]["name"] if isinstance(r["loss"], dict) and "name" in r["loss"] else r["loss"]
+    if not isinstance(loss, str) or loss not in LOSSES:
+        raise RecipeError(f"{where}: key 'loss': expected one of {', '.join(LOSSES)} (or {{'name': ..., **its "
+                          f"parameters}}, e.g. {{'name': 'auto', 'label_smoothing': 0.1}}), got {r['loss']!r}")
     model = r["model"] = {"name": r["model"]} if isinstance(r["model"], str) else r["model"]
     if not isinstance(model, dict):
         raise RecipeError(f"{where}: key 'model': expected a dict (the mlp's parameters, or a model plugin spec with "

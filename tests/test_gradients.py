@@ -186,3 +186,30 @@ def test_float32_batchnorm_on_images_accumulates_its_sums_accurately(offset, out
     (y32, mean32, var32), (y64, mean64, var64) = got[np.float32], got[np.float64]
     assert np.abs(y32 - y64).max() < out_tol
     assert np.abs(mean32 - mean64).max() < stat_tol and np.abs(var32 - var64).max() < 2e-7
+
+
+def test_label_smoothing_gradient_and_value_against_the_definition():
+    rng = np.random.default_rng(3)
+    z, y = rng.standard_normal((6, 4)) * 3, rng.integers(0, 4, 6)
+    check_loss(SoftmaxCrossEntropy(label_smoothing=0.1), z, y)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    target = np.full((6, 4), 0.1 / 4)
+    target[np.arange(6), y] += 0.9
+    assert SoftmaxCrossEntropy(label_smoothing=0.1).forward(z, y) == pytest.approx(-(target * logp).sum(1).mean())
+    with pytest.raises(ValueError, match=r"label_smoothing: expected a value in \[0, 1\)"):
+        SoftmaxCrossEntropy(label_smoothing=1.0)
+
+
+def test_a_recipe_names_the_loss_with_its_parameters(repo_root):
+    from framework.build import build
+    from framework.recipe import RecipeError, resolve
+
+    t = build(resolve(str(repo_root / "recipes" / "digits_adam.py"),
+                      ["loss={'name': 'auto', 'label_smoothing': 0.1}", "loggers=[]"]))
+    assert t.loss_fn.eps == 0.1
+    for value, message in (("{'name': 'auto', 'label_smoothing': 'x'}", "key 'loss.label_smoothing': expected float"),
+                           ("{'name': 'auto', 'smoothing': 0.1}", "unknown parameter 'smoothing'"),
+                           ("{'name': 'auto', 'label_smoothing': 2}", "key 'loss.label_smoothing': expected a value"),
+                           ("{'nam': 'auto'}", "key 'loss': expected one of auto")):
+        with pytest.raises(RecipeError, match=message):
+            build(resolve(str(repo_root / "recipes" / "digits_adam.py"), [f"loss={value}", "loggers=[]"]))
