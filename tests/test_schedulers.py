@@ -69,3 +69,27 @@ def test_base_lr_survives_a_restore():
     sched.on_fit_begin(t, State())
     sched.on_batch_begin(t, State(step=0, batch=Batch(None, None)))
     assert t.optimizer.lr == pytest.approx(0.5)
+
+
+def test_linear_decays_from_the_end_of_the_warm_up():
+    # 10 epochs of 10 steps, warm-up 2 epochs: the ramp reaches 0.1 at step 19, then a line to 0 at step 100
+    got = lrs("linear", [0, 9, 19, 20, 60, 99], warmup_epochs=2)
+    assert got == pytest.approx([0.1 * 1 / 20 * 1.0, 0.1 * 10 / 20, 0.1, 0.1, 0.1 * (1 - 4 / 8), 0.1 * (1 - 7.9 / 8)])
+    assert lrs("linear", [99], min_factor=0.5)[0] == pytest.approx(0.1 * (1 - 0.5 * 0.99))
+
+
+def test_one_cycle_follows_pytorchs_definition():
+    """PyTorch OneCycleLR's equations (three-phase off): max_lr 0.1 over 100 steps, pct_start 0.3, div_factor 25,
+    final_div_factor 1e4, cosine annealing; phases measured in fractions of training (step / 100)."""
+    start, end = 0.1 / 25, 0.1 / 25 / 1e4
+
+    def cos_anneal(a, b, t):
+        return b + (a - b) / 2 * (1 + math.cos(math.pi * t))
+
+    steps = [0, 15, 30, 65, 99]
+    expected = [start, cos_anneal(start, 0.1, 0.5), 0.1, cos_anneal(0.1, end, 0.5), cos_anneal(0.1, end, 69 / 70)]
+    assert lrs("one_cycle", steps) == pytest.approx(expected, rel=1e-9)
+    lin = lrs("one_cycle", [15], anneal="linear")[0]
+    assert lin == pytest.approx(start + (0.1 - start) * 0.5)
+    with pytest.raises(ValueError, match="pct_start"):
+        registry.get("schedulers", "one_cycle")(pct_start=1.5)
