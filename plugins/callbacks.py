@@ -1,7 +1,10 @@
 """General callbacks."""
 from __future__ import annotations
 
+import numpy as np
+
 from framework import Callback, Monitor, Order, checkpoint_dir, save_checkpoint
+from framework.layers import flat_buffers
 
 
 class Checkpoint(Callback):
@@ -44,3 +47,60 @@ class Checkpoint(Callback):
 
     def load_state_dict(self, state):
         self.monitor.best = state["best"]
+
+
+class EMA(Callback):
+    """An exponential moving average of the weights, taken after every optimizer step: s <- d s + (1 - d) w, with
+    d = min(decay, (1 + t) / (10 + t)) at step t (TensorFlow's ramp, so the average is not dominated by the initial
+    weights). As Keras' `use_ema`, the per-epoch validation sees the trained weights, and when training ends the
+    network takes the averaged weights: the final validation and test figures, `last.npz`, `predict` and `export`
+    are the average's. The trained weights are kept in the callback's state, so `--resume --epochs` continues
+    training them exactly."""
+
+    order = Order.DEFAULT
+
+    def __init__(self, decay: float = 0.999):
+        if not 0 < decay < 1:
+            raise ValueError(f"decay: expected a value in (0, 1), got {decay!r}")
+        self.decay, self.shadow, self.trained, self.steps = decay, None, None, 0
+
+    def _values(self, trainer) -> np.ndarray:
+        flat = flat_buffers(trainer.model.params)
+        if flat is None:
+            raise ValueError("ema: the model's parameters are not in one buffer (build the model with build_model)")
+        return flat[0]
+
+    def on_fit_begin(self, trainer, state):
+        values = self._values(trainer)
+        if self.trained is not None:  # resumed after the end: train on from the trained weights, not the average
+            values[...] = self.trained
+            self.trained = None
+        if self.shadow is None:
+            self.shadow = values.copy()
+        self.scratch = np.empty_like(values)
+
+    def on_step_end(self, trainer, state):
+        d = min(self.decay, (1 + self.steps) / (10 + self.steps))
+        values = self._values(trainer)
+        np.subtract(values, self.shadow, out=self.scratch)
+        self.scratch *= values.dtype.type(1 - d)
+        self.shadow += self.scratch
+        self.steps += 1
+
+    def on_train_end(self, trainer, state):
+        values = self._values(trainer)
+        self.trained = values.copy()
+        values[...] = self.shadow
+
+    def state_dict(self):
+        out = {"steps": self.steps}
+        if self.shadow is not None:
+            out["shadow"] = self.shadow
+        if self.trained is not None:
+            out["trained"] = self.trained
+        return out
+
+    def load_state_dict(self, state):
+        self.steps = int(state["steps"])
+        self.shadow = np.array(state["shadow"]) if "shadow" in state else None
+        self.trained = np.array(state["trained"]) if "trained" in state else None

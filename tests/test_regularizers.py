@@ -138,3 +138,57 @@ def test_a_regularizer_that_would_do_nothing_is_an_error(repo_root, tmp_path, ca
                           ("max_norm", "max_norm: the network has no weight matrix or filter to cap")):
         with pytest.raises(ValueError, match=message):
             registry.get("regularizers", name)().setup(no_weights)
+
+
+def test_ema_averages_after_every_step_and_the_run_ends_on_the_average(repo_root, tmp_path, capsys):
+    import json
+
+    import framework
+    from framework.build import build
+    from framework.layers import flat_buffers
+    from framework.recipe import resolve
+    from framework.run import main as run_main
+
+    recipe = resolve(str(repo_root / "recipes" / "digits_adam.py"), ["loggers=[]", "callbacks=['ema']", "epochs=2"])
+    t = build(recipe)
+    ema = next(c for c in t.callbacks.callbacks if type(c).__name__ == "EMA")
+    seen, shadow = [], None
+
+    class Watch(framework.Callback):  # the recurrence by hand, from the weights after each step
+        order = 150
+
+        def on_step_end(self, trainer, state):
+            nonlocal shadow
+            w = flat_buffers(trainer.model.params)[0].astype(np.float64)
+            k = len(seen)
+            d = min(0.999, (1 + k) / (10 + k))
+            shadow = w.copy() if shadow is None else shadow
+            shadow = d * shadow + (1 - d) * w
+            seen.append(k)
+
+        def on_fit_begin(self, trainer, state):
+            nonlocal shadow
+            shadow = flat_buffers(trainer.model.params)[0].astype(np.float64)
+
+    t.add_callbacks(Watch())
+    s = t.fit()
+    final = flat_buffers(t.model.params)[0]
+    assert np.allclose(final, shadow, rtol=1e-4, atol=1e-6) and np.array_equal(final, ema.shadow)
+    assert not np.allclose(ema.trained, final)  # the trained weights differ from their average, and are kept
+    acc = (t.predict(t.data.x_test).argmax(axis=1) == t.data.y_test).mean()
+    assert acc == pytest.approx(s.metrics["test_accuracy"])  # the reported test figure is the average's
+
+    # an extension continues from the trained weights: 2 epochs then --resume --epochs 3 equals 3 straight (no
+    # schedule: an extension re-lays a schedule over the new total)
+    sets = ["--set", "loggers=[]", "--set", "callbacks=['ema', 'checkpoint']", "--set", "scheduler=None"]
+    digits = str(repo_root / "recipes" / "digits_adam.py")
+    assert run_main([digits, *sets, "--set", "epochs=2", "--logdir", str(tmp_path), "--name", "a"]) == 0
+    assert run_main(["--resume", str(tmp_path / "digits_adam" / "a"), "--epochs", "3"]) == 0
+    assert run_main([digits, *sets, "--set", "epochs=3", "--logdir", str(tmp_path), "--name", "b"]) == 0
+    capsys.readouterr()
+    a = framework.load(tmp_path / "digits_adam" / "a").model.state_dict()
+    b = framework.load(tmp_path / "digits_adam" / "b").model.state_dict()
+    assert all(np.array_equal(a[k], b[k]) for k in b)
+    fa = json.loads((tmp_path / "digits_adam" / "a" / "summary.json").read_text())["final"]
+    fb = json.loads((tmp_path / "digits_adam" / "b" / "summary.json").read_text())["final"]
+    assert fa["test_accuracy"] == fb["test_accuracy"]
