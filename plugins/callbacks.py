@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from framework import Callback, Monitor, Order, checkpoint_dir, save_checkpoint
+from framework import Callback, Monitor, Order, Sequential, checkpoint_dir, save_checkpoint
 from framework.layers import flat_buffers
 
 
@@ -104,3 +104,43 @@ class EMA(Callback):
         self.steps = int(state["steps"])
         self.shadow = np.array(state["shadow"]) if "shadow" in state else None
         self.trained = np.array(state["trained"]) if "trained" in state else None
+
+
+class FlipAveraged(Sequential):
+    """Its layers, and in evaluation mode the mean of their outputs (logits) on the images and on the images
+    mirrored left to right. Inside a model images are (N, H, W, C): the mirror reverses axis 2. Training passes
+    straight through; evaluation has no backward (nothing trains on it)."""
+
+    prefix = "flip_tta"
+
+    def forward(self, x):
+        y = super().forward(x)
+        if self.training:
+            return y
+        return (y + super().forward(x[:, :, ::-1])) * y.dtype.type(0.5)
+
+    def backward(self, grad, need_input_grad=True):
+        if not self.training:
+            raise NotImplementedError("flip test-time augmentation averages in evaluation only; nothing trains there")
+        return super().backward(grad, need_input_grad)
+
+    def to_onnx(self, graph, x):
+        flipped = graph.node("Slice", [x, graph.const(np.array([-1], np.int64), "flip_start"),
+                                       graph.const(np.array([np.iinfo(np.int64).min], np.int64), "flip_end"),
+                                       graph.const(np.array([2], np.int64), "flip_axis"),
+                                       graph.const(np.array([-1], np.int64), "flip_step")])
+        a, b = super().to_onnx(graph, x), super().to_onnx(graph, flipped)
+        return graph.node("Mul", [graph.node("Add", [a, b]), graph.const(0.5, "half")])
+
+
+class FlipTTA(Callback):
+    """Flip test-time augmentation: every evaluation (validation, test, `evaluate`, `predict`, the exported ONNX
+    graph) averages the network's logits on each image and on its mirror image; training is unchanged. It changes
+    the network (`transform_model`, replayed by every command), wrapping the layers in `FlipAveraged`."""
+
+    def setup(self, trainer):
+        if trainer.data.image_shape is None:
+            raise ValueError(f"flip_tta needs image data, but dataset {trainer.data.name!r} is not images")
+
+    def transform_model(self, model):
+        model.layers[:] = [FlipAveraged(list(model.layers))]

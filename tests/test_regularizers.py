@@ -192,3 +192,47 @@ def test_ema_averages_after_every_step_and_the_run_ends_on_the_average(repo_root
     fa = json.loads((tmp_path / "digits_adam" / "a" / "summary.json").read_text())["final"]
     fb = json.loads((tmp_path / "digits_adam" / "b" / "summary.json").read_text())["final"]
     assert fa["test_accuracy"] == fb["test_accuracy"]
+
+
+def test_flip_tta_averages_each_evaluation_over_the_mirror_image(repo_root, tmp_path, capsys):
+    import framework
+    from framework.build import build
+    from framework.recipe import resolve
+    from framework.run import main as run_main
+
+    cnn = ("{'name': 'sequential', 'layers': [{'name': 'conv2d', 'filters': 4}, 'relu', 'flatten', "
+           "{'name': 'dense', 'units': 'outputs'}]}")
+    t = build(resolve(str(repo_root / "recipes" / "digits_adam.py"), [f"model={cnn}", "loggers=[]",
+                                                                      "callbacks=['flip_tta']", "epochs=1"]))
+    t.fit()
+    wrapper = t.model.layers[1]
+    assert type(wrapper).__name__ == "FlipAveraged"
+    x = t.data.x_test[:5].reshape(5, 1, 8, 8)
+    inner = framework.Sequential(wrapper.layers)  # the same layers, without the averaging
+    inner.input_shape, inner.order, inner.grad_below = (8, 8, 1), wrapper.order, wrapper.grad_below
+    inner.eval()
+    plain = inner.forward(x.reshape(5, 8, 8, 1))
+    mirrored = inner.forward(x[:, :, :, ::-1].reshape(5, 8, 8, 1))
+    t.model.eval()
+    assert np.allclose(t.model.forward(x.reshape(5, -1)), (plain + mirrored) / 2, atol=1e-6)
+    assert not np.allclose(plain, mirrored, atol=1e-3)
+
+    sets = ["--set", f"model={cnn}", "--set", "loggers=[]", "--set", "callbacks=['flip_tta', 'checkpoint']",
+            "--set", "epochs=2"]
+    assert run_main([str(repo_root / "recipes" / "digits_adam.py"), *sets, "--logdir", str(tmp_path),
+                     "--name", "r"]) == 0
+    run_dir = tmp_path / "digits_adam" / "r"
+    model = framework.load(run_dir)
+    trainer = build(resolve(str(run_dir / "recipe.json"), []))
+    raw = trainer.data.x_test * 16.0
+    import json
+    final = json.loads((run_dir / "summary.json").read_text())["final"]
+    assert (model.predict(raw) == trainer.data.y_test).mean() == pytest.approx(final["test_accuracy"])
+    ort = pytest.importorskip("onnxruntime")
+    from framework.export import main as export_main
+
+    assert export_main([str(run_dir), "-o", str(tmp_path / "m.onnx")]) == 0
+    capsys.readouterr()
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"input": raw.reshape(-1, 1, 8, 8).astype(np.float32)})[0]
+    assert np.max(np.abs(got - model.predict_proba(raw))) <= 1e-5
