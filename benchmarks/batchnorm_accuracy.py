@@ -7,10 +7,10 @@ gradient. Then one forward and backward timed, median of rounds. Needs torch (be
     python benchmarks/batchnorm_accuracy.py
 """
 import platform
-import time
 
 import numpy as np
 import torch
+from conv_layouts import median_ms
 
 from framework import Sequential, registry
 
@@ -36,16 +36,6 @@ def pytorch(x, g, dtype):
     gl = torch.tensor(g).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
     bn32 = torch.nn.BatchNorm2d(x.shape[-1])
     return out, lambda: bn32(xl).backward(gl)
-
-
-def median_ms(f, rounds=15):
-    f()
-    times = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * float(np.median(times))
 
 
 def main():

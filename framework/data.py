@@ -137,6 +137,13 @@ def stratified(y: np.ndarray, candidates: np.ndarray, fraction: float, rng: np.r
     return np.sort(np.concatenate(out)) if out else np.zeros(0, np.int64)
 
 
+def check_fractions(**fractions: float) -> None:
+    """ValueError naming the first of the split rule's keyword fractions that is not in (0, 1)."""
+    for key, v in fractions.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < 1:
+            raise ValueError(f"{key}: expected a fraction in (0, 1), got {v!r}")
+
+
 def split_rule(y: np.ndarray, is_test: np.ndarray | None, val_fraction: float, test_fraction: float,
                seed: int = 0) -> dict[str, np.ndarray]:
     """The one split rule of the file datasets: {"train", "val", "test"} indices into y, each in a seeded random

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from framework import DataError, Dataset
-from framework.data import split_rule
+from framework.data import check_fractions, split_rule
 
 SPLITS = ("train", "val", "test")
 
@@ -24,6 +24,7 @@ def arrays(path: str, layout: str | None = None, task: str | None = None, val_fr
         raise ValueError(f"layout: expected 'nhwc' or 'nchw', got {layout!r}")
     if task not in (None, "classification", "regression"):
         raise ValueError(f"task: expected 'classification' or 'regression', got {task!r}")
+    check_fractions(val_fraction=val_fraction, test_fraction=test_fraction)
     try:
         with np.load(Path(path), allow_pickle=False) as z:
             a = {k: z[k] for k in z.files}

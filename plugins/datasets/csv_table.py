@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from framework import DataError, Dataset
-from framework.data import split_rule
+from framework.data import check_fractions, split_rule
 from framework.tables import encode, number, read_table
 
 TASKS = ("classification", "regression")
@@ -31,9 +31,7 @@ def csv(path: str, target: str, features: list | None = None, task: str | None =
         raise ValueError(f"task: expected 'classification' or 'regression', got {task!r}")
     if missing not in MISSING:
         raise ValueError(f"missing: expected one of {', '.join(map(repr, MISSING))}, got {missing!r}")
-    for key, v in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-        if not 0 < v < 1:
-            raise ValueError(f"{key}: expected a fraction in (0, 1), got {v!r}")
+    check_fractions(val_fraction=val_fraction, test_fraction=test_fraction)
     header, rows, lines = read_table(Path(path))
     if target not in header:
         close = difflib.get_close_matches(target, header, n=1)

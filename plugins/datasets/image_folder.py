@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from framework import DataError, Dataset
-from framework.data import resize_image, split_rule
+from framework.data import check_fractions, resize_image, split_rule
 from framework.files import atomic_write_bytes
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -184,9 +184,7 @@ def image_folder(path: str, size: int | list | None = None, color: str | None = 
         raise ValueError(f"color: expected 'rgb' or 'grayscale', got {color!r}")
     if resize not in RESIZE:
         raise ValueError(f"resize: expected one of {', '.join(map(repr, RESIZE))}, got {resize!r}")
-    for key, v in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-        if not 0 < v < 1:
-            raise ValueError(f"{key}: expected a fraction in (0, 1), got {v!r}")
+    check_fractions(val_fraction=val_fraction, test_fraction=test_fraction)
     try:
         import PIL  # noqa: F401
     except ImportError:
