@@ -429,7 +429,7 @@ def check_regularizer(cls, **params) -> None:
 
 def check_callback(cls, **params) -> None:
     """A callback or logger: survives a short training run (with a run directory) and an exception in
-    training, and its state is storable."""
+    training, and its state is storable. A class with `needs_images = True` is given image data both times."""
     name = getattr(cls, "__name__", repr(cls))
     with tempfile.TemporaryDirectory() as run_dir:
         cb = cls(**params)
@@ -442,7 +442,8 @@ def check_callback(cls, **params) -> None:
                 raise RuntimeError("conformance check")
 
         try:
-            _fit([cls(**params), Boom()], _tiny_dataset(), epochs=1, run_dir=run_dir)
+            data = _tiny_dataset(image_shape=(2, 3)) if getattr(cls, "needs_images", False) else _tiny_dataset()
+            _fit([cls(**params), Boom()], data, epochs=1, run_dir=run_dir)
         except RuntimeError as e:
             assert str(e) == "conformance check", f"{name}: raised {e!r} while handling an exception in training"
         else:

@@ -115,7 +115,7 @@ class FlipAveraged(Sequential):
 
     def forward(self, x):
         y = super().forward(x)
-        if self.training:
+        if self.training or x.ndim != 4:  # (FlipTTA.setup refuses data that is not images)
             return y
         return (y + super().forward(x[:, :, ::-1])) * y.dtype.type(0.5)
 
@@ -137,6 +137,8 @@ class FlipTTA(Callback):
     """Flip test-time augmentation: every evaluation (validation, test, `evaluate`, `predict`, the exported ONNX
     graph) averages the network's logits on each image and on its mirror image; training is unchanged. It changes
     the network (`transform_model`, replayed by every command), wrapping the layers in `FlipAveraged`."""
+
+    needs_images = True
 
     def setup(self, trainer):
         if trainer.data.image_shape is None:

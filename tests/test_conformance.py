@@ -39,7 +39,7 @@ def test_callbacks_and_loggers(group, name):
 
 
 @pytest.mark.parametrize("name", [n for n in builtins("datasets")
-                                  if n not in ("mnist", "fashion_mnist", "image_folder")])  # these have own tests
+                                  if n not in ("mnist", "fashion_mnist", "image_folder", "csv", "arrays")])  # own tests
 def test_datasets(name):
     testing.check_dataset(registry.get("datasets", name))
 
