@@ -1,0 +1,13 @@
+"""The built-in layers (`framework.layers` plugins), a module per family: dense, activations, normalization,
+regularization (dropout), structure (flatten, reshape, residual) and images (convolution, pooling). Each layer has
+its forward and backward pass and its ONNX nodes on one screen; their gradients are derived in docs/math.md, and
+every one passes `framework.testing.check_layer`."""
+from .activations import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softplus, Tanh
+from .dense import Dense
+from .images import AvgPool2D, Conv2D, GlobalAvgPool, MaxPool2D
+from .normalization import BatchNorm
+from .regularization import Dropout
+from .structure import Flatten, Reshape, Residual
+
+__all__ = ["GELU", "AvgPool2D", "BatchNorm", "Conv2D", "Dense", "Dropout", "Flatten", "GlobalAvgPool", "LeakyReLU",
+           "MaxPool2D", "ReLU", "Reshape", "Residual", "SiLU", "Sigmoid", "Softplus", "Tanh"]
