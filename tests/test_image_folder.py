@@ -142,6 +142,13 @@ def test_a_colour_run_trains_from_uint8_and_predicts_with_class_names(tmp_path, 
     run_dir = tmp_path / "logs" / "mnist_adam" / "r"
     final = json.loads((run_dir / "summary.json").read_text())["final"]
     assert final["test_accuracy"] == 1.0  # red against blue
+    from tb_events import load, texts
+
+    mux = load(run_dir)
+    assert "train/batch_images" in mux.Runs()["train"]["images"]  # a colour grid, captioned by class name
+    caption = texts(mux, "train")["batch_images_classes/text_summary"]
+    assert caption.startswith("row 1: ") and set(caption.replace("|", " ").split()) - {"row"} <= \
+        {"cat", "dog", "1:", "2:", "3:", "4:", "5:", "6:", "7:", "8:"}
     from framework.predict import main as predict_main
 
     Image.fromarray(np.full((16, 16, 3), (230, 20, 20), np.uint8)).save(tmp_path / "red.png")

@@ -119,6 +119,11 @@ class TensorBoardLogger(Callback):
         if not self.image_logged:  # augmentations (order 10) have run on this batch by now
             images = state.batch.x[:64].reshape(-1, *trainer.data.image_shape)
             self.add_image("train/batch_images", image_grid(images), state.step)
+            names = trainer.data.class_names
+            if names and trainer.data.task == "multiclass":  # the grid's caption: each image's class, row by row
+                labels = [str(names[int(k)]) for k in state.batch.y[:64]]
+                rows = [" | ".join(labels[i:i + 8]) for i in range(0, len(labels), 8)]
+                self.text("batch_images_classes", "\n\n".join(f"row {r + 1}: {row}" for r, row in enumerate(rows)))
             self.image_logged = True
 
     def add_image(self, tag, image, step):
