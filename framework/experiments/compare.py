@@ -243,7 +243,8 @@ def trained_on(run_dirs: list[Path], table: Path | None = None) -> str:
 def write_tuning(out_dir: Path, key: str, grids: dict, tuned: dict, results: dict) -> None:
     """tuning.md: every grid value's validation figure (first seed) and the value chosen."""
     lines = [f"# {out_dir.name}: tuning {key}", "", "Each value trained once (the first seed); the value with the "
-             "best validation figure (**bold**) is the one the seeds ran at. Test figures play no part.", "",
+             "best validation figure (**bold**) is the one the seeds ran at (a tie goes to the value listed first; a "
+             "value that diverged takes no part). Test figures play no part.", "",
              f"| variant | {key} | validation | status |", "| --- | --- | --- | --- |"]
     for name, grid in grids.items():
         for label, value in grid:
@@ -386,21 +387,42 @@ def choose_tuned(recipes: dict, tuning, trials: dict) -> dict[str, str]:
         if scored:
             *_, tuned[name], value = max(scored)
             rcp.set_path(recipes[name], key, value, where=f"--tune {key}")  # its first seed: the trial, copied
+            recipes[name] = rcp.validate(recipes[name], f"--tune {key}={tuned[name]}")  # a spec as the trial had it
     return tuned
 
 
 def tuning_problems(tuning, tuned: dict, trials: dict) -> list[str]:
     """Error lines for a tuning that did not do what was asked: a variant none of whose values completed, trials
-    that failed or diverged."""
+    that failed (crashed). A trial that diverged is an outcome of a sweep, not a problem (`tuning_notes`)."""
     if not tuning:
         return []
     out = []
     untuned = [n for n in tuning[1] if n not in tuned]
     if untuned:  # no grid value trained: the seeds ran at the file's own value, which is not what was asked
         out.append(f"tuning failed for {', '.join(untuned)}: no value of the grid completed (tuning.md)")
-    broken = [f"{n} {tuning[0]}={lab}" for (n, lab), s in trials.items() if s.get("status") in ("failed", "diverged")]
-    if broken:  # a candidate that crashed or diverged was never compared: the choice is not the one asked for
+    broken = [f"{n} {tuning[0]}={lab}" for (n, lab), s in trials.items() if s.get("status") == "failed"]
+    if broken:  # a candidate that crashed was never compared: the choice is not the one asked for
         out.append(f"tuning trials failed: {', '.join(broken)} (tuning.md); the choice was made without them")
+    return out
+
+
+def tuning_notes(tuning, tuned: dict, trials: dict) -> list[str]:
+    """What a person should know of a tuning that did what was asked: values that diverged (reported in
+    tuning.md, left out of the choice), and a choice at either end of a grid of three or more values (the best
+    value may lie beyond the grid: widen it)."""
+    if not tuning:
+        return []
+    key, grids = tuning
+    out = []
+    diverged = [f"{n} {key}={lab}" for (n, lab), s in trials.items() if s.get("status") == "diverged"]
+    if diverged:
+        out.append(f"diverged while tuning (an outcome of the sweep, left out of the choice): {', '.join(diverged)}")
+    for name, label in tuned.items():
+        labels = [lab for lab, _ in grids[name]]
+        if len(labels) >= 3 and label in (labels[0], labels[-1]):
+            end = "start" if label == labels[0] else "end"
+            out.append(f"variant {name!r}: the chosen {key}={label} is at the {end} of its grid "
+                       f"({', '.join(labels)}); the best value may lie beyond it")
     return out
 
 
@@ -449,6 +471,8 @@ def main(argv=None) -> int:
     written = ", ".join(str(out_dir / f) for f in ("results.csv", "results.md", "results.png", "tuning.md")
                         if (out_dir / f).exists())
     print(f"results: {written}; view: tensorboard --logdir {out_dir}")
+    for line in tuning_notes(tuning, tuned, trials):
+        print(f"note: {line}")
     problems = tuning_problems(tuning, tuned, trials)
     for line in problems:
         print(f"error: {line}", file=sys.stderr)
