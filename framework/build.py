@@ -12,11 +12,12 @@ from .recipe import PLUGIN_LIST_KEYS, RecipeError
 from .trainer import Trainer
 
 
-def make(group: str, spec: dict, where: str, key: str, *args):
-    """Instantiate plugin `spec["name"]` of `group` with the spec's parameters (after `args`)."""
+def make(group: str, spec: dict, where: str, key: str, *args, factory=None):
+    """Instantiate plugin `spec["name"]` of `group` (or `factory`, when given) with the spec's parameters (after
+    `args`); every mistake is a RecipeError naming `key` or the parameter under it."""
     params = {k: v for k, v in spec.items() if k != "name"}
     try:
-        factory = registry.get(group, spec["name"])
+        factory = factory or registry.get(group, spec["name"])
         registry.check_params(factory, params, f"{key} {spec['name']!r}", skip=len(args))
         return factory(*args, **params)
     except RecipeError:
@@ -45,20 +46,6 @@ def plugin_failed(group: str, name: str, e: BaseException) -> str:
     except registry.PluginError:
         origin = ""
     return f"{group} plugin {name!r}{origin} raised {type(e).__name__}: {e}"
-
-
-def make_loss(cls, params: dict, where: str):
-    """A loss with the recipe's parameters (`loss: {"name": ..., "label_smoothing": 0.1}`), type-checked."""
-    try:
-        registry.check_params(cls, params, f"loss {cls.name!r}")
-        return cls(**params)
-    except registry.ParamError as e:
-        raise RecipeError(f"{where}: key 'loss.{e.param}': {e.message}") from None
-    except (TypeError, ValueError) as e:
-        param, sep, rest = str(e).partition(": ")
-        if sep and param in params:
-            raise RecipeError(f"{where}: key 'loss.{param}': {rest}") from None
-        raise RecipeError(f"{where}: key 'loss': {e}") from None
 
 
 def load_dataset(recipe: dict, where: str = "<recipe>") -> Dataset:
@@ -206,7 +193,7 @@ def build(recipe: dict, where: str = "<recipe>", run_dir: str | None = None, dat
     dtype = np.dtype(recipe["dtype"])
     spec = dict(recipe["loss"]) if isinstance(recipe["loss"], dict) else {"name": recipe["loss"]}
     loss_name = LOSS_FOR_TASK[data.task] if spec["name"] == "auto" else spec["name"]
-    loss_fn = make_loss(LOSSES[loss_name], {k: v for k, v in spec.items() if k != "name"}, where)
+    loss_fn = make("losses", spec, where, "loss", factory=LOSSES[loss_name])  # a loss with its parameters
     if loss_fn.task != data.task:
         raise RecipeError(f"{where}: key 'loss': {loss_name!r} is a loss for {loss_fn.task} tasks, but dataset "
                           f"{data.name!r} is {data.task}; use 'auto' (here {LOSS_FOR_TASK[data.task]!r})")

@@ -91,4 +91,5 @@ def test_readme_layout_table_names_exactly_the_files_that_exist():
     actual |= {str(p.relative_to(ROOT)) + "/" for p in (ROOT / "plugins").iterdir() if p.is_dir()
                and not p.name.startswith("__")}
     assert sorted(actual - named) == [], "files missing from the layout table in docs/design.md"
-    assert sorted(n for n in named if not (ROOT / n).exists()) == [], "the layout table in docs/design.md names files not there"
+    missing = sorted(n for n in named if not (ROOT / n).exists())
+    assert missing == [], "docs/design.md's layout table names files not there"

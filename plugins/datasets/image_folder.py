@@ -108,11 +108,11 @@ def layout(names: list[str], where: str) -> dict[str, dict[str, list[str]]]:
 
 def _decode(args) -> tuple[list, list]:
     """Worker: decode some images of a source; (arrays or None, notes) in order."""
-    path, prefix, names = args
+    path, kind, prefix, names = args
     from PIL import Image
 
-    src = Source.__new__(Source)
-    src.path, src.kind, src._handle = Path(path), _decode.kind, None
+    src = Source.__new__(Source)  # the listing is the parent's: only reading is needed here
+    src.path, src.kind, src._handle = Path(path), kind, None
     arrays, notes = [], []
     for name in names:
         try:
@@ -133,27 +133,22 @@ def _decode(args) -> tuple[list, list]:
     return arrays, notes
 
 
-def _init(kind):
-    _decode.kind = kind
-
-
 def decode_all(src: Source, prefix: str, names: list[str], workers: int) -> tuple[list, list]:
     """Decode every image on `workers` processes with a progress bar on stderr."""
     from tqdm import tqdm
 
     chunk = 256
-    jobs = [(str(src.path), prefix, names[i:i + chunk]) for i in range(0, len(names), chunk)]
+    jobs = [(str(src.path), src.kind, prefix, names[i:i + chunk]) for i in range(0, len(names), chunk)]
     arrays, notes = [], []
     bar = tqdm(total=len(names), desc=f"decoding {src.path.name}", unit="img", file=sys.stderr, leave=False,
                disable=None)
     if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(workers, initializer=_init, initargs=(src.kind,)) as pool:
+        with ProcessPoolExecutor(workers) as pool:
             for a, n in pool.map(_decode, jobs):
                 arrays += a
                 notes += n
                 bar.update(len(a))
     else:
-        _init(src.kind)
         for job in jobs:
             a, n = _decode(job)
             arrays += a
