@@ -110,6 +110,7 @@ class Layer:
     `init_hint` ("he" or "glorot": the initialisation a weight layer before this activation should use),
     `uses_rng` (draws random numbers in training: the Trainer sets `rng` to its generator, so runs repeat),
     `min_batch` (the smallest training batch it accepts), `takes_max` (max pooling: the max of its windows) and
+    `takes_tokens` (its input is integer token ids, as an embedding's: nothing below it has a gradient) and
     `max_commutes` (an elementwise map that gives the same output and gradients, bit for bit, before or after a
     max, as ReLU: a model runs it after a `takes_max` layer that follows it, on fewer values) and `constants` (names
     of array attributes build() makes that are fixed, neither trained nor saved: `check_layer` refuses any other
@@ -128,6 +129,7 @@ class Layer:
     min_batch: int = 1
     takes_max: bool = False
     max_commutes: bool = False
+    takes_tokens: bool = False
     prefix: str | None = None
     constants: tuple[str, ...] = ()  # attributes holding arrays build() makes that are neither trained nor saved
     name: str = ""  # set by the enclosing container before build; parameters are named f"{name}.W"
@@ -248,8 +250,8 @@ class Sequential(Layer):
         return "glorot"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        if x.shape[1:] != self.input_shape:  # flat rows for an image model: a view, no copy
-            x = x.reshape(len(x), *self.input_shape)
+        if x.ndim == 2 and len(self.input_shape) > 1 and x.shape[1:] != self.input_shape:
+            x = x.reshape(len(x), *self.input_shape)  # flat rows for an image or sequence model: a view, no copy
         for layer in self.order:
             x = layer.forward(x)
         return x
@@ -449,10 +451,10 @@ class OnnxGraph:
             self._transposed[out] = (inputs[0], list(attrs["perm"]))
         return out
 
-    def model(self, x: str, name: str, input_shape, output_shape, graph_name: str = "npframe"):
-        """The onnx.ModelProto whose float input "input" has input_shape and whose output `name` is x (shape
-        output_shape; None entries and names are free dimensions); nodes whose outputs lead nowhere are dropped.
-        Opset 17, IR version 8: readable by onnxruntime releases of the last years."""
+    def model(self, x: str, name: str, input_shape, output_shape, graph_name: str = "npframe", tokens: bool = False):
+        """The onnx.ModelProto whose float input "input" (int64 token ids with `tokens`) has input_shape and whose
+        output `name` is x (shape output_shape; None entries and names are free dimensions); nodes whose outputs
+        lead nowhere are dropped. Opset 17, IR version 8: readable by onnxruntime releases of the last years."""
         from onnx import TensorProto, helper
 
         self.nodes.append(helper.make_node("Identity", [x], [name]))
@@ -463,7 +465,8 @@ class OnnxGraph:
                 needed.update(node.input)
         self.nodes = kept[::-1]
         graph = helper.make_graph(self.nodes, graph_name,
-                                  [helper.make_tensor_value_info("input", TensorProto.FLOAT, input_shape)],
+                                  [helper.make_tensor_value_info("input", TensorProto.INT64 if tokens else
+                                                                 TensorProto.FLOAT, input_shape)],
                                   [helper.make_tensor_value_info(name, TensorProto.FLOAT, output_shape)],
                                   self.initializers)
         proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.OPSET)], producer_name="npframe")

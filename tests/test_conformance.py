@@ -132,7 +132,7 @@ def test_checks_catch_broken_plugins():
 
 
 LAYERS = {  # each built-in layer: (input shape, parameters) cases; images where the layer takes them
-    "dense": [((5,), {"units": 3}), ((5,), {"units": 3, "bias": False, "init": "he"})],
+    "dense": [((5,), {"units": 3}), ((5,), {"units": 3, "bias": False, "init": "he"}), ((4, 3), {"units": 2})],
     "relu": [((6,), {}), ((2, 3, 3), {})],
     "leaky_relu": [((6,), {"alpha": 0.1})],
     "sigmoid": [((6,), {})],
@@ -154,6 +154,14 @@ LAYERS = {  # each built-in layer: (input shape, parameters) cases; images where
     "max_pool2d": [((4, 4, 2), {}), ((5, 7, 2), {"size": 3, "stride": 2}), ((5, 5, 1), {"size": [2, 3]})],
     "avg_pool2d": [((4, 4, 2), {}), ((5, 7, 2), {"size": 3, "stride": 2})],
     "global_avg_pool": [((3, 4, 2), {})],
+    "embedding": [((5,), {"vocab": 7, "units": 4})],
+    "positional_embedding": [((5, 3), {})],
+    "rnn": [((5, 3), {"units": 4}), ((5, 3), {"units": 4, "return_sequences": True})],
+    "lstm": [((5, 3), {"units": 4}), ((6, 3), {"units": 4, "return_sequences": True})],
+    "gru": [((5, 3), {"units": 4}), ((6, 3), {"units": 4, "return_sequences": True})],
+    "layer_norm": [((5, 6), {}), ((6,), {"bias": False})],
+    "multi_head_attention": [((5, 6), {"heads": 2}), ((5, 6), {"heads": 3, "causal": False, "bias": False})],
+    "transformer_block": [((5, 8), {"heads": 2}), ((4, 8), {"heads": 2, "bias": False, "dropout": 0.1})],
 }
 
 

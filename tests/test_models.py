@@ -71,8 +71,8 @@ def test_a_sequential_model_trains_resumes_evaluates_loads_and_exports(repo_root
                                                                                  {"name": "dropout", "rate": 2}]}]},
      "key 'model.layers[1].layers[1].rate': expected a value in [0, 1), got 2"),
     ({"name": "sequential", "layers": [{"name": "dense", "units": 10}]},
-     "key 'model': layer dense0 (Dense) given (8, 8, 1): expects (features,) inputs, got (8, 8, 1): put a 'flatten' "
-     "layer before it"),
+     "key 'model': layer dense0 (Dense) given (8, 8, 1): expects (features,) inputs or (T, features) sequences, got "
+     "(8, 8, 1): put a 'flatten' layer before it"),
     ({"name": "sequential", "layers": ["flatten", {"name": "residual", "layers": [{"name": "dense", "units": 8}]}]},
      "a residual block must keep the shape"),
     ({"name": "sequential", "layers": []}, "key 'model.layers': expected a non-empty list of layer specs"),
@@ -194,7 +194,8 @@ def test_every_published_recipe_json_builds_its_network(repo_root):
     from framework.recipe import validate
 
     shapes = {"mnist": ([1, 28, 28], 10), "fashion_mnist": ([1, 28, 28], 10), "digits": ([1, 8, 8], 10),
-              "breast_cancer": ([30], 1), "diabetes": ([10], 1), "iris": ([4], 3), "wine": ([13], 3)}
+              "breast_cancer": ([30], 1), "diabetes": ([10], 1), "iris": ([4], 3), "wine": ([13], 3),
+              "image_folder": ([3, 32, 32], 10)}  # CIFAR-10's runs
     files = sorted((repo_root / "docs" / "results").rglob("recipe.json"))
     assert len(files) > 200
     seen = set()

@@ -26,7 +26,8 @@ def _weights(layer, shape, fan_in: int, fan_out: int, rng, dtype) -> list[Param]
 
 
 class Dense(Layer):
-    """y = x W + b for (features,) inputs. init "auto": He before a ReLU-family activation, Glorot otherwise."""
+    """y = x W + b for (features,) inputs, and at every position of (T, features) sequences (as Keras' Dense). init
+    "auto": He before a ReLU-family activation, Glorot otherwise."""
 
     prefix = "dense"
 
@@ -36,11 +37,12 @@ class Dense(Layer):
         self.units, self.init, self.bias = units, _check_init(init), bias
 
     def build(self, input_shape, rng, dtype):
-        if len(input_shape) != 1:
-            raise ValueError(f"expects (features,) inputs, got {tuple(input_shape)}: put a 'flatten' layer before it")
-        n_in = input_shape[0]
+        if len(input_shape) not in (1, 2):
+            raise ValueError(f"expects (features,) inputs or (T, features) sequences, got {tuple(input_shape)}: put a "
+                             f"'flatten' layer before it")
+        n_in = input_shape[-1]
         self.params = _weights(self, (n_in, self.units), n_in, self.units, rng, dtype)
-        return (self.units,)
+        return (*input_shape[:-1], self.units)
 
     def forward(self, x):
         self.x = x
@@ -50,14 +52,19 @@ class Dense(Layer):
         return out
 
     def backward(self, grad, need_input_grad=True):
-        np.matmul(self.x.T, grad, out=self.W.grad)
+        g = grad.reshape(-1, self.units)  # every position is an example of the product
+        np.matmul(self.x.reshape(-1, self.x.shape[-1]).T, g, out=self.W.grad)
         if self.b is not None:
-            np.sum(grad, axis=0, out=self.b.grad)
+            np.sum(g, axis=0, out=self.b.grad)
         return grad @ self.W.value.T if need_input_grad else None
 
     def to_onnx(self, graph, x):
         w = graph.const(self.W.value, f"{self.name}.W")
-        return graph.node("Gemm", [x, w] + ([graph.const(self.b.value, f"{self.name}.b")] if self.b else []))
+        b = [graph.const(self.b.value, f"{self.name}.b")] if self.b else []
+        if len(self.input_shape) == 1:
+            return graph.node("Gemm", [x, w, *b])
+        y = graph.node("MatMul", [x, w])  # (N, T, F): Gemm takes matrices only
+        return graph.node("Add", [y, *b]) if b else y
 
     def __repr__(self):
         return f"Dense({self.units})"

@@ -1,8 +1,8 @@
 """The example plugins pass npframe's conformance checks (what a plugin author runs in their own CI)."""
 from framework import testing
 from npframe_extras.jsonl_logger import JsonLinesLogger
-from npframe_extras.layer_norm import LayerNorm
 from npframe_extras.lion import Lion
+from npframe_extras.rms_norm import RMSNorm
 from npframe_extras.rotate2d import Rotate2D
 from npframe_extras.spirals import two_spirals
 
@@ -24,13 +24,13 @@ def test_jsonl_logger():
     testing.check_callback(JsonLinesLogger)
 
 
-def test_layer_norm():
-    testing.check_layer(LayerNorm, (6,))
-    testing.check_layer(LayerNorm, (5,), eps=1e-3)
+def test_rms_norm():
+    testing.check_layer(RMSNorm, (6,))
+    testing.check_layer(RMSNorm, (5,), eps=1e-3)
 
 
 def test_a_recipe_with_the_layer_trains_loads_and_exports(tmp_path, capsys):
-    """End to end with no core change: train, resume, load, predict and export a model using layer_norm."""
+    """End to end with no core change: train, resume, load, predict and export a model using rms_norm."""
     import json
     from pathlib import Path
 
@@ -39,15 +39,15 @@ def test_a_recipe_with_the_layer_trains_loads_and_exports(tmp_path, capsys):
     import framework
     from framework.run import main as run_main
 
-    recipe = Path(__file__).resolve().parents[1] / "recipes" / "spirals_layer_norm.py"
+    recipe = Path(__file__).resolve().parents[1] / "recipes" / "spirals_rms_norm.py"
     logs = tmp_path / "logs"
     sets = ["--set", "epochs=3", "--set", "loggers=[]", "--set", "dataset.n=400"]
     assert run_main([str(recipe), *sets, "--logdir", str(logs), "--name", "r"]) == 0
-    assert "ln0 (LayerNorm)" in capsys.readouterr().out
-    run_dir = logs / "spirals_layer_norm" / "r"
+    assert "rms0 (RMSNorm)" in capsys.readouterr().out
+    run_dir = logs / "spirals_rms_norm" / "r"
     assert run_main(["--resume", str(run_dir), "--epochs", "4"]) == 0
     predictor = framework.load(run_dir, "last")
-    assert "ln1.gamma" in predictor.model.state_dict()
+    assert "rms1.gamma" in predictor.model.state_dict()
     x = np.random.default_rng(0).uniform(-1, 1, (50, 2))
     p = predictor.predict_proba(x)
     assert p.shape == (50, 2) and np.allclose(p.sum(axis=1), 1)
