@@ -1,0 +1,30 @@
+"""The CIFAR-10 (JPEG q75) record recipe, chosen on validation by recipes/compare/record_cifar10*.py: three blocks
+of two 3x3 convolutions (48, 192, 192 filters; the first of each block max-pooled, each followed by batch norm and
+ReLU), a max pool to 1x1 and dense 10, after airbench's layout (K. Jordan 2024) without its whitened first layer;
+random crops (4 reflected pixels) and flips, label smoothing 0.2, SGD with Nesterov momentum, L2 5e-4, a one-cycle
+rate, an exponential moving average of the weights, and flip test-time augmentation:
+
+    python -m framework.run recipes/cifar10_best.py --set dataset.path=../shared/datasets/cifar10/cifar10-jpeg.zip
+"""
+from framework import derive
+
+
+def blocks(w1: int, w2: int, w3: int) -> list:
+    """airbench's three blocks: conv w, max pool 2, batch norm, ReLU, conv w, batch norm, ReLU."""
+    layers = []
+    for w in (w1, w2, w3):
+        layers += [{"name": "conv2d", "filters": w, "bias": False}, "max_pool2d", "batch_norm", "relu",
+                   {"name": "conv2d", "filters": w, "bias": False}, "batch_norm", "relu"]
+    return [*layers, {"name": "max_pool2d", "size": 4}, "flatten", {"name": "dense", "units": "outputs"}]
+
+
+recipe = derive("cifar10_cnn.py", {
+    "model": {"name": "sequential", "layers": blocks(48, 192, 192)},
+    "loss": {"name": "auto", "label_smoothing": 0.2},
+    "optimizer": {"name": "momentum", "lr": 0.2, "momentum": 0.9, "nesterov": True},
+    "regularizers": [{"name": "l2", "lam": 5e-4}],
+    "scheduler": {"name": "one_cycle", "pct_start": 0.25},
+    "callbacks": ["checkpoint", {"name": "ema", "decay": 0.99}, "flip_tta"],
+    "batch_size": 256,
+    "epochs": 8,
+})
