@@ -7,7 +7,7 @@ import numpy as np
 from . import registry
 from .data import Dataset, describe
 from .layers import ChannelsLast, Layer, ModelError, Sequential
-from .losses import LOSS_FOR_TASK, LOSSES
+from .losses import LOSS_FOR_TASK, LOSSES, SEQUENCE_LOSS
 from .recipe import PLUGIN_LIST_KEYS, RecipeError
 from .trainer import Trainer
 
@@ -104,11 +104,12 @@ def _output_problem(model: Sequential, info: dict) -> str | None:
     need = {"multiclass": f"{n} outputs, one per class (the loss adds the softmax)",
             "binary": "1 output, the logit of the positive class (the loss adds the sigmoid)",
             "regression": f"{n} output{'s' if n != 1 else ''}, one per target"}.get(info.get("task"), f"{n} outputs")
-    if model.output_shape == (n,):
+    want = (*info.get("target_shape", ()), n)  # a label per position: (T, n)
+    if model.output_shape == want:
         return None
     return (f"the network's output is {model.output_shape} per example, but dataset {info.get('dataset')!r} "
-            f"({info.get('task')}) needs ({n},): {need}; end the model with "
-            f"{{'name': 'dense', 'units': 'outputs'}}")
+            f"({info.get('task')}{', a label per position' if len(want) > 1 else ''}) needs {want}: {need}; end the "
+            f"model with {{'name': 'dense', 'units': 'outputs'}}")
 
 
 def _dry_run(layer, x: np.ndarray) -> np.ndarray:
@@ -171,7 +172,7 @@ def build_model(recipe: dict, info: dict, where: str = "<recipe>", rng=None, plu
     if problem:
         raise RecipeError(f"{where}: key 'model': {problem}")
     try:
-        _dry_run(model.eval(), np.zeros((2, *shape), dtype))
+        _dry_run(model.eval(), np.zeros((2, *shape), np.int64 if info.get("tokens") else dtype))
     except ValueError as e:
         raise RecipeError(f"{where}: key 'model': {e}") from None
     finally:
@@ -192,7 +193,9 @@ def build(recipe: dict, where: str = "<recipe>", run_dir: str | None = None, dat
     data = load_dataset(recipe, where) if data is None else data
     dtype = np.dtype(recipe["dtype"])
     spec = dict(recipe["loss"]) if isinstance(recipe["loss"], dict) else {"name": recipe["loss"]}
-    loss_name = LOSS_FOR_TASK[data.task] if spec["name"] == "auto" else spec["name"]
+    per_position = data.task == "multiclass" and data.y_train.ndim == 2
+    auto = SEQUENCE_LOSS if per_position else LOSS_FOR_TASK[data.task]
+    loss_name = auto if spec["name"] == "auto" else spec["name"]
     loss_fn = make("losses", spec, where, "loss", factory=LOSSES[loss_name])  # a loss with its parameters
     if loss_fn.task != data.task:
         raise RecipeError(f"{where}: key 'loss': {loss_name!r} is a loss for {loss_fn.task} tasks, but dataset "

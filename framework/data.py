@@ -11,9 +11,10 @@ class Dataset:
     """Train/val/test arrays. x is (N, features) float32; `image_shape` is (H, W) for image data, else None.
 
     `task` is "multiclass" (y: int labels 0..n_classes-1), "binary" (y: 0/1) or "regression" (y: float).
-    `class_names`, where known, names the classes in label order. How raw inputs became x, so a trained model
-    can take raw inputs: x = (raw - input_center) / input_scale (per feature, or one number); for regression,
-    y = (raw target - target_center) / target_scale. None means unchanged.
+    `class_names`, where known, names the classes in label order (a text's characters). For sequences y may be
+    (N, T), a label per position; `tokens`, `shape` and `steps_per_epoch` describe text and sequence data. How raw
+    inputs became x, so a trained model can take raw inputs: x = (raw - input_center) / input_scale (per feature,
+    or one number); for regression, y = (raw target - target_center) / target_scale. None means unchanged.
     """
 
     name: str
@@ -32,6 +33,9 @@ class Dataset:
     target_center: float | None = None
     target_scale: float | None = None
     columns: dict | None = None  # a table's encoding (framework.tables): predict reads its columns by name
+    tokens: int | None = None  # x holds integer token ids below this vocabulary size (text): never scaled
+    shape: tuple[int, ...] | None = None  # each row's shape for the network when not (features,) or an image's
+    steps_per_epoch: int | None = None  # an epoch is this many batches drawn at random (nanoGPT's sampling)
 
     @property
     def n_features(self) -> int:
@@ -41,6 +45,8 @@ class Dataset:
     def input_shape(self) -> tuple[int, ...]:
         """What the network takes per example: (channels, H, W) for images (one channel for (H, W) images), else
         (features,). x stays (N, features) rows; a model reshapes them (a view)."""
+        if self.shape is not None:
+            return tuple(self.shape)
         if self.image_shape is None:
             return (self.n_features,)
         return (1, *self.image_shape) if len(self.image_shape) == 2 else tuple(self.image_shape)
@@ -63,12 +69,12 @@ class Dataset:
     def raw(self) -> bool:
         """Features stored as raw integers (uint8 pixels): `inputs` makes each batch's network input, so a large
         image set stays a quarter of its float32 size in memory."""
-        return self.x_train.dtype.kind in "iu"
+        return self.x_train.dtype.kind in "iu" and not self.tokens
 
     def inputs(self, x: np.ndarray, dtype=np.float32) -> np.ndarray:
         """The network's input for rows of x: as they are for float features; for raw integer features,
         (x - input_center) / input_scale in `dtype`, one batch at a time."""
-        if x.dtype.kind not in "iu":
+        if x.dtype.kind not in "iu" or self.tokens:
             return x
         out = x.astype(dtype)
         if self.input_center is not None:
@@ -80,7 +86,8 @@ class Dataset:
     def astype(self, dtype) -> Dataset:
         """Float features cast to dtype (no copy when already so; raw integer features are kept as they are, see
         `inputs`); regression targets too."""
-        cast = {f"x_{s}": getattr(self, f"x_{s}") if self.raw else getattr(self, f"x_{s}").astype(dtype, copy=False)
+        keep = self.raw or self.tokens
+        cast = {f"x_{s}": getattr(self, f"x_{s}") if keep else getattr(self, f"x_{s}").astype(dtype, copy=False)
                 for s in ("train", "val", "test")}
         for s in ("train", "val", "test"):
             y = getattr(self, f"y_{s}")
@@ -123,6 +130,7 @@ def describe(data: Dataset) -> dict:
             "class_names": list(data.class_names) if data.class_names else None,
             "input_center": _plain(data.input_center), "input_scale": _plain(data.input_scale),
             "target_center": data.target_center, "target_scale": data.target_scale, "columns": data.columns,
+            "tokens": data.tokens, "target_shape": list(data.y_train.shape[1:]) if data.task == "multiclass" else [],
             "fingerprint": fingerprint(data)}
 
 

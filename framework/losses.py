@@ -72,6 +72,33 @@ class SoftmaxCrossEntropy(Loss):
         return {"accuracy": float((z.argmax(axis=1) == y).mean())}
 
 
+class SequenceCrossEntropy(SoftmaxCrossEntropy):
+    """Softmax cross-entropy at every position: (N, T, V) logits and (N, T) labels, the mean over all positions
+    (a language model's loss). Metrics: token accuracy, sequence accuracy (every position right: a sum's answer),
+    bits per character (the loss in base 2) and perplexity (exp of the loss)."""
+
+    name, metric_names = "sequence_cross_entropy", ("accuracy", "sequence_accuracy", "bits_per_char", "perplexity")
+
+    def forward(self, z, y):
+        self.shape = z.shape
+        return super().forward(z.reshape(-1, z.shape[-1]), y.reshape(-1))
+
+    def backward(self):
+        return super().backward().reshape(self.shape)
+
+    def n_correct(self, z, y):  # in examples' worth of positions, so the running accuracy is per position
+        return float((z.argmax(axis=-1) == y).mean() * len(y))
+
+    def metrics(self, z, y):
+        whole = float((z.argmax(axis=-1) == y).all(axis=1).mean())
+        z, y = z.reshape(-1, z.shape[-1]), y.reshape(-1)
+        zmax = z.max(axis=1)
+        ce = float(np.mean(zmax + np.log(np.exp(z - zmax[:, None]).sum(axis=1)) - z[np.arange(len(y)), y]))
+        return {"accuracy": float((z.argmax(axis=1) == y).mean()), "sequence_accuracy": whole,
+                "bits_per_char": ce / np.log(2),
+                "perplexity": float(np.exp(ce))}  # of the plain cross-entropy, with label smoothing too
+
+
 class BinaryCrossEntropy(Loss):
     """Sigmoid + binary cross-entropy on logits: max(z,0) - z*y + log(1 + exp(-|z|)), stable for large |z|."""
 
@@ -115,6 +142,8 @@ class MeanSquaredError(Loss):
         return {"rmse": float(np.sqrt(sse / z.size)), "r2": 1.0 - sse / sst if sst > 0 else 0.0}
 
 
-LOSSES = {cls.name: cls for cls in (SoftmaxCrossEntropy, BinaryCrossEntropy, MeanSquaredError)}
+LOSSES = {cls.name: cls for cls in (SoftmaxCrossEntropy, SequenceCrossEntropy, BinaryCrossEntropy, MeanSquaredError)}
 # The loss a dataset's task gets when the recipe says loss="auto".
 LOSS_FOR_TASK = {"multiclass": "softmax_cross_entropy", "binary": "binary_cross_entropy", "regression": "mse"}
+# ... and a dataset with a label per position (y of shape (N, T)).
+SEQUENCE_LOSS = "sequence_cross_entropy"

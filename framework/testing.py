@@ -478,16 +478,20 @@ def check_dataset(factory: Callable[..., Dataset], **params) -> None:
         assert x.ndim == 2 and len(x) == len(y), f"{name}: x_{s} {x.shape} and y_{s} {y.shape} do not match"
         assert x.shape[1] == d.n_features, f"{name}: x_{s} has {x.shape[1]} features, x_train {d.n_features}"
         floats = np.issubdtype(x.dtype, np.floating) and np.all(np.isfinite(x))
-        assert floats or (d.raw and x.dtype == d.x_train.dtype), \
-            f"{name}: x_{s} must be finite floats, or raw integers like x_train"
-    if d.raw:
-        assert d.input_scale is not None, f"{name}: raw integer features need input_scale (x = raw / input_scale)"
-        if d.task == "multiclass":
+        assert floats or ((d.raw or d.tokens) and x.dtype == d.x_train.dtype), \
+            f"{name}: x_{s} must be finite floats, or raw integers (or token ids) like x_train"
+        if d.tokens and len(x):
+            assert x.min() >= 0 and x.max() < d.tokens, f"{name}: token ids in x_{s} outside 0..{d.tokens - 1}"
+        if d.task == "multiclass" and len(y):
             assert np.issubdtype(y.dtype, np.integer), f"{name}: multiclass labels y_{s} must be integers"
             assert y.min() >= 0 and y.max() < d.n_classes, f"{name}: y_{s} outside 0..{d.n_classes - 1}"
+            assert y.ndim == 1 or (y.ndim == 2 and d.tokens), f"{name}: y_{s} {y.shape}: one label per example, " \
+                f"or one per position of a token sequence"
         elif d.task == "binary":
             assert set(np.unique(y)) <= {0, 1}, f"{name}: binary labels y_{s} must be 0 or 1"
-    assert len(d.x_train) > 0 and len(d.x_test) > 0, f"{name}: empty train or test split"
+    if d.raw:
+        assert d.input_scale is not None, f"{name}: raw integer features need input_scale (x = raw / input_scale)"
+    assert len(d.x_train) > 0 and len(d.x_val) + len(d.x_test) > 0, f"{name}: empty train split, or nothing held out"
     if d.image_shape is not None:
         assert int(np.prod(d.image_shape)) == d.n_features, f"{name}: image_shape {d.image_shape} vs {d.n_features}"
     again = factory(**params)

@@ -89,10 +89,16 @@ class Trainer:
         return [(id(layer), type(layer)) for layer in self.model.walk()] + \
             [(p.name, p.value.shape, id(p)) for p in self.model.params]
 
+    @property
+    def epoch_size(self) -> int:
+        """Training examples an epoch takes: all, or the dataset's `steps_per_epoch` batches drawn at random."""
+        n, steps = len(self.data.x_train), self.data.steps_per_epoch
+        return min(n, steps * self.batch_size) if steps else n
+
     def batches(self) -> list[tuple[int, int]]:
         """(start, end) of each batch of an epoch. The last may be smaller; a last batch of a single example
         joins the one before it (one example has no batch statistics, and its gradient is all noise)."""
-        n, b = len(self.data.x_train), self.batch_size
+        n, b = self.epoch_size, self.batch_size
         bounds = [(i, min(i + b, n)) for i in range(0, n, b)]
         if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
             bounds[-2:] = [(bounds[-2][0], n)]
@@ -101,7 +107,7 @@ class Trainer:
     @property
     def steps_per_epoch(self) -> int:
         """Optimizer steps (batches) in one epoch."""
-        n, b = len(self.data.x_train), self.batch_size
+        n, b = self.epoch_size, self.batch_size
         return -(-n // b) - (1 if n > b and n % b == 1 else 0)
 
     def metric_names(self, exclude=None) -> list[str]:
@@ -123,7 +129,7 @@ class Trainer:
                     self.model.train()
                     call("on_epoch_begin", self, s)
                     t0, loss_sum, correct, seen = time.perf_counter(), 0.0, 0, 0
-                    order = self.rng.permutation(len(x))
+                    order = self.rng.permutation(len(x))[:self.epoch_size]
                     for start, end in self.batches():
                         idx = order[start:end]
                         xb = self.data.inputs(np.take(x, idx, axis=0), self.dtype)  # raw pixels: a batch at a time

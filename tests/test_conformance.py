@@ -38,8 +38,10 @@ def test_callbacks_and_loggers(group, name):
     testing.check_callback(registry.get(group, name))
 
 
-@pytest.mark.parametrize("name", [n for n in builtins("datasets")
-                                  if n not in ("mnist", "fashion_mnist", "image_folder", "csv", "arrays")])  # own tests
+OWN_TESTS = ("mnist", "fashion_mnist", "image_folder", "csv", "arrays", "text", "mnist_rows")
+
+
+@pytest.mark.parametrize("name", [n for n in builtins("datasets") if n not in OWN_TESTS])
 def test_datasets(name):
     testing.check_dataset(registry.get("datasets", name))
 
@@ -155,6 +157,7 @@ LAYERS = {  # each built-in layer: (input shape, parameters) cases; images where
     "avg_pool2d": [((4, 4, 2), {}), ((5, 7, 2), {"size": 3, "stride": 2})],
     "global_avg_pool": [((3, 4, 2), {})],
     "embedding": [((5,), {"vocab": 7, "units": 4})],
+    "repeat": [((3,), {"n": 4})],
     "positional_embedding": [((5, 3), {})],
     "rnn": [((5, 3), {"units": 4}), ((5, 3), {"units": 4, "return_sequences": True})],
     "lstm": [((5, 3), {"units": 4}), ((6, 3), {"units": 4, "return_sequences": True})],

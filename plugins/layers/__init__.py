@@ -10,8 +10,8 @@ from .images import AvgPool2D, Conv2D, GlobalAvgPool, MaxPool2D
 from .normalization import BatchNorm
 from .regularization import Dropout
 from .sequences import GRU, LSTM, RNN, Embedding, PositionalEmbedding
-from .structure import Flatten, Reshape, Residual
+from .structure import Flatten, Repeat, Reshape, Residual
 
 __all__ = ["GELU", "GRU", "LSTM", "RNN", "AvgPool2D", "BatchNorm", "Conv2D", "Dense", "Dropout", "Embedding", "Flatten",
            "GlobalAvgPool", "LayerNorm", "LeakyReLU", "MaxPool2D", "MultiHeadAttention", "PositionalEmbedding", "ReLU",
-           "Reshape", "Residual", "SiLU", "Sigmoid", "Softplus", "Tanh", "TransformerBlock"]
+           "Repeat", "Reshape", "Residual", "SiLU", "Sigmoid", "Softplus", "Tanh", "TransformerBlock"]

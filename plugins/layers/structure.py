@@ -1,4 +1,4 @@
-"""Layers that change the shape or compose other layers: flatten, reshape, residual blocks."""
+"""Layers that change the shape or compose other layers: flatten, reshape, repeat, residual blocks."""
 from __future__ import annotations
 
 import math
@@ -56,6 +56,34 @@ class Reshape(Layer):
 
     def __repr__(self):
         return f"Reshape({list(self.shape)})"
+
+
+class Repeat(Layer):
+    """(F,) -> (n, F): the vector at each of n positions (Keras' RepeatVector), to decode a sequence from one
+    encoding (an LSTM's last state)."""
+
+    def __init__(self, n: int):
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"n: expected a positive integer, got {n!r}")
+        self.n = n
+
+    def build(self, input_shape, rng, dtype):
+        if len(input_shape) != 1:
+            raise ValueError(f"expects (features,) inputs, got {tuple(input_shape)}")
+        return (self.n, input_shape[0])
+
+    def forward(self, x):
+        return np.repeat(x[:, None], self.n, axis=1)
+
+    def backward(self, grad, need_input_grad=True):
+        return grad.sum(axis=1) if need_input_grad else None
+
+    def to_onnx(self, graph, x):
+        y = graph.node("Unsqueeze", [x, graph.const(np.array([1], np.int64), "axis1")])
+        return graph.node("Tile", [y, graph.const(np.array([1, self.n, 1], np.int64), f"{self.name}.repeats")])
+
+    def __repr__(self):
+        return f"Repeat({self.n})"
 
 
 class Residual(Sequential):
