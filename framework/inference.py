@@ -101,6 +101,58 @@ class Predictor:
         return (z[:, 0] > 0).astype(np.int64) if self.task == "binary" else z.argmax(axis=1)
 
 
+    def generate(self, prompt: str = "\n", length: int = 200, temperature: float = 1.0, top_k: int | None = None,
+                 seed: int = 0, cache: bool = True) -> str:
+        """`length` characters a text model writes after `prompt`, each drawn from its softmax at `temperature`
+        (0: always the likeliest) among the `top_k` likeliest (all if None), with a generator seeded by `seed`: the
+        same text for the same seed. The context is the last characters, at most the block size T the model was
+        trained on; when it would grow past T it restarts from its last T/2. With `cache` each new character costs
+        one position (the layers' key/value cache and carried state, `Layer.step`); without, the whole context is
+        computed again for every character (the same text, slower)."""
+        if not self.info.get("tokens"):
+            raise InputError(f"generate needs a model of text; this run's dataset ({self.info.get('dataset')}) is not")
+        if not isinstance(length, int) or length < 0:
+            raise InputError(f"length: expected a non-negative integer, got {length!r}")
+        if not temperature >= 0:
+            raise InputError(f"temperature: expected a number >= 0, got {temperature!r}")
+        if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
+            raise InputError(f"top_k: expected a positive integer, got {top_k!r}")
+        index = {c: i for i, c in enumerate(self.classes)}
+        unknown = next((c for c in prompt if c not in index), None)
+        if not prompt or unknown is not None:
+            raise InputError("prompt: empty" if not prompt else f"prompt: the character {unknown!r} is not in the "
+                             f"run's vocabulary of {len(index)} characters")
+        block, rng = self.input_shape[0], np.random.default_rng(seed)
+        ids = [index[c] for c in prompt]
+        start = max(0, len(ids) - block)
+
+        def logits(new: int | None) -> np.ndarray:
+            if not cache:
+                return self.model.forward(np.array([ids[start:]]))[0, -1]
+            if new is None:  # (re)start: the whole context once
+                self.model.start(1)
+                return self.model.step(np.array([ids[start:]]))[0, -1]
+            return self.model.step(np.array([[new]]))[0, -1]
+
+        z = logits(None)
+        for _ in range(length):
+            z = z.astype(np.float64)
+            if top_k is not None and top_k < len(z):
+                z[z < np.partition(z, -top_k)[-top_k]] = -np.inf
+            if temperature == 0:
+                nxt = int(np.argmax(z))
+            else:
+                p = np.exp((z - z.max()) / temperature)
+                nxt = int(rng.choice(len(p), p=p / p.sum()))
+            ids.append(nxt)
+            if len(ids) - start > block:
+                start = len(ids) - (block + 1) // 2
+                z = logits(None)
+            else:
+                z = logits(nxt)
+        return "".join(self.classes[i] for i in ids[len(prompt):])
+
+
 def load(run_dir: str | os.PathLike, checkpoint: str = ckpt.DEFAULT) -> Predictor:
     """The model of a run, ready for raw inputs: by default the weights the run finished with (checkpoints/last.npz,
     those of its summary's test figure); checkpoint="best" for the lowest validation loss."""

@@ -110,7 +110,8 @@ class Layer:
     `init_hint` ("he" or "glorot": the initialisation a weight layer before this activation should use),
     `uses_rng` (draws random numbers in training: the Trainer sets `rng` to its generator, so runs repeat),
     `min_batch` (the smallest training batch it accepts), `takes_max` (max pooling: the max of its windows) and
-    `takes_tokens` (its input is integer token ids, as an embedding's: nothing below it has a gradient) and
+    `takes_tokens` (its input is integer token ids, as an embedding's: nothing below it has a gradient),
+    `positionwise` (on a sequence it acts on each position alone: generation steps it as it is) and
     `max_commutes` (an elementwise map that gives the same output and gradients, bit for bit, before or after a
     max, as ReLU: a model runs it after a `takes_max` layer that follows it, on fewer values) and `constants` (names
     of array attributes build() makes that are fixed, neither trained nor saved: `check_layer` refuses any other
@@ -130,6 +131,7 @@ class Layer:
     takes_max: bool = False
     max_commutes: bool = False
     takes_tokens: bool = False
+    positionwise: bool = False
     prefix: str | None = None
     constants: tuple[str, ...] = ()  # attributes holding arrays build() makes that are neither trained nor saved
     name: str = ""  # set by the enclosing container before build; parameters are named f"{name}.W"
@@ -155,6 +157,19 @@ class Layer:
     def children(self) -> list[Layer]:
         """Layers this one contains (composites); params, buffers, modes, summary and export recurse."""
         return []
+
+    def start(self, n: int) -> None:
+        """Begin incremental decoding (generation) of n sequences: forget what earlier `step`s cached."""
+        for child in self.children():
+            child.start(n)
+
+    def step(self, x: np.ndarray) -> np.ndarray:
+        """Incremental decoding: the outputs at the next x.shape[1] positions of the sequences begun by `start`, as
+        if the whole sequence so far were given to forward (a key/value cache, a carried state). A layer that acts
+        on each position alone (`positionwise`) needs nothing more than forward."""
+        if self.positionwise or self.is_activation:
+            return self.forward(x)
+        raise NotImplementedError(f"{type(self).__name__} has no incremental decoding (define start and step)")
 
     def train(self, mode: bool = True) -> Layer:
         self.training = mode
@@ -254,6 +269,11 @@ class Sequential(Layer):
             x = x.reshape(len(x), *self.input_shape)  # flat rows for an image or sequence model: a view, no copy
         for layer in self.order:
             x = layer.forward(x)
+        return x
+
+    def step(self, x: np.ndarray) -> np.ndarray:
+        for layer in self.order:
+            x = layer.step(x)
         return x
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = False) -> np.ndarray | None:

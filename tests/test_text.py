@@ -132,3 +132,79 @@ def test_a_language_model_trains_from_the_command_line(corpus, tmp_path, capsys,
     assert len(history) == 2 and history[1]["val_loss"] < history[0]["val_loss"] < np.log(len(set(
         corpus.read_text())))  # learns: below the loss of a uniform guess
     assert {"val_bits_per_char", "val_perplexity"} <= set(history[0])
+
+
+@pytest.fixture(scope="module")
+def lm_run(tmp_path_factory):
+    """A small causal transformer (with a GRU layer too, so both caches are used) trained on a corpus."""
+    tmp = tmp_path_factory.mktemp("lm")
+    words = "to be or not that is the question whether tis nobler in mind".split()
+    r = np.random.default_rng(0)
+    (tmp / "corpus.txt").write_text(" ".join(words[i] for i in r.integers(0, len(words), 3000)))
+    model = {"name": "sequential", "layers": [
+        {"name": "embedding", "vocab": "outputs", "units": 16}, "positional_embedding",
+        {"name": "transformer_block", "heads": 2}, {"name": "gru", "units": 16, "return_sequences": True},
+        "layer_norm", {"name": "dense", "units": "outputs"}]}
+    recipe = {"dataset": {"name": "text", "path": str(tmp / "corpus.txt"), "block_size": 16, "steps_per_epoch": 40},
+              "model": model, "optimizer": {"name": "adamw", "lr": 3e-3}, "loggers": [], "callbacks": ["checkpoint"],
+              "epochs": 2, "batch_size": 16, "dtype": "float64"}
+    (tmp / "lm.py").write_text(f"recipe = {recipe!r}")
+    assert run_main([str(tmp / "lm.py"), "--name", "r", "--logdir", str(tmp / "logs")]) == 0
+    return tmp / "logs" / "lm" / "r"
+
+
+def test_generation_repeats_and_the_cache_changes_nothing(lm_run):
+    from framework import load
+
+    model = load(lm_run)
+    a = model.generate("to be", length=60, temperature=0.8, top_k=5, seed=3)
+    assert len(a) == 60 and set(a) <= set(model.classes)
+    assert model.generate("to be", length=60, temperature=0.8, top_k=5, seed=3) == a  # same seed, same text
+    assert model.generate("to be", length=60, temperature=0.8, top_k=5, seed=4) != a
+    # past the block size (16) the context restarts from its last half, with and without the cache alike
+    assert model.generate("to be", length=60, temperature=0.8, top_k=5, seed=3, cache=False) == a
+    greedy = model.generate("whether", length=30, temperature=0)
+    assert greedy == model.generate("whether", length=30, temperature=0, seed=9)
+
+
+def test_incremental_steps_equal_the_whole_forward(lm_run):
+    from framework import load
+
+    predictor = load(lm_run)
+    model = predictor.model
+    ids = np.random.default_rng(1).integers(0, len(predictor.classes), (3, 16))
+    whole = model.forward(ids)
+    model.start(3)
+    parts = [model.step(ids[:, :5])] + [model.step(ids[:, t:t + 1]) for t in range(5, 16)]
+    assert np.allclose(np.concatenate(parts, axis=1), whole, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("args,error", [(["--prompt", "zzz"], "the character 'z' is not in the run's vocabulary"),
+                                        (["--prompt", ""], "prompt: empty"),
+                                        (["--top-k", "0"], "top_k: expected a positive integer"),
+                                        (["--temperature", "-1"], "temperature: expected a number >= 0")])
+def test_generate_command_errors(lm_run, capsys, args, error):
+    from framework.generate import main
+
+    assert main([str(lm_run), *args]) == 2
+    err = capsys.readouterr().err
+    assert error in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_generate_command_writes_the_prompt_and_its_continuation(lm_run, capsys):
+    from framework.generate import main
+
+    assert main([str(lm_run), "--prompt", "to be", "--length", "40", "--seed", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("to be") and len(out) == len("to be") + 40 + 1 and "40 characters in" in err
+
+
+def test_generate_refuses_a_model_that_is_not_of_text(repo_root, tmp_path, capsys):
+    from framework.generate import main
+
+    recipe = str(repo_root / "recipes" / "iris_adam.py")
+    assert run_main([recipe, "--set", "loggers=[]", "--set", "epochs=1", "--name", "i", "--logdir",
+                     str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main([str(tmp_path / "iris_adam" / "i")]) == 2
+    assert "generate needs a model of text" in capsys.readouterr().err

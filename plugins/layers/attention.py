@@ -18,7 +18,7 @@ class LayerNorm(Layer):
     """Layer normalisation (Ba et al. 2016) over the last axis: y = gamma (x - mean) / sqrt(var + eps) + beta, the
     same in training and evaluation; `bias: false` leaves beta out (nanoGPT's bias-free model)."""
 
-    prefix = "ln"
+    prefix, positionwise = "ln", True
 
     def __init__(self, eps: float = 1e-5, bias: bool = True):
         if not eps > 0:
@@ -109,6 +109,30 @@ class MultiHeadAttention(Layer):
         if self.bias:
             out += self.b_o.value
         return out
+
+    def start(self, n):
+        self.cache = None
+
+    def step(self, x):
+        """The next positions, attending to the keys and values cached from earlier steps (a key/value cache):
+        each new position costs one row of scores instead of the whole sequence again."""
+        n, t, d = x.shape
+        h = self.heads
+        qkv = x @ self.W_qkv.value
+        if self.bias:
+            qkv += self.b_qkv.value
+        q, k, v = qkv.reshape(n, t, 3, h, d // h).transpose(2, 0, 3, 1, 4)
+        if self.cache is not None:
+            k, v = np.concatenate([self.cache[0], k], axis=2), np.concatenate([self.cache[1], v], axis=2)
+        self.cache = (k, v)
+        s = np.matmul(q, k.transpose(0, 1, 3, 2)) * x.dtype.type(1 / math.sqrt(d // h))
+        if self.causal:  # new position i (of t) sits at k.shape[2] - t + i: it sees keys up to there
+            past = k.shape[2] - t
+            s[:, :, np.arange(t)[:, None] + past < np.arange(k.shape[2])] = -np.inf
+        s = np.exp(s - s.max(axis=-1, keepdims=True))
+        s /= s.sum(axis=-1, keepdims=True)
+        out = np.matmul(s, v).transpose(0, 2, 1, 3).reshape(n, t, d) @ self.W_o.value
+        return out + self.b_o.value if self.bias else out
 
     def backward(self, grad, need_input_grad=True):
         n, t, d = grad.shape

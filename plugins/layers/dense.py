@@ -29,7 +29,7 @@ class Dense(Layer):
     """y = x W + b for (features,) inputs, and at every position of (T, features) sequences (as Keras' Dense). init
     "auto": He before a ReLU-family activation, Glorot otherwise."""
 
-    prefix = "dense"
+    prefix, positionwise = "dense", True
 
     def __init__(self, units: int, init: str = "auto", bias: bool = True):
         if not isinstance(units, int) or units < 1:

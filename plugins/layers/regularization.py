@@ -11,7 +11,7 @@ class Dropout(Layer):
     1/(1-rate), so evaluation needs no rescaling. Draws from `rng`, which the Trainer sets to its own
     generator (runs repeat exactly)."""
 
-    uses_rng = True
+    uses_rng, positionwise = True, True
 
     def __init__(self, rate: float = 0.5, rng=None):
         if not 0 <= rate < 1:

@@ -22,7 +22,7 @@ class Embedding(Layer):
     """Token ids (T,) -> (T, units): row x[t] of a (vocab, units) table, drawn N(0, std^2) (PyTorch's nn.Embedding
     draws std 1; GPT-2 and nanoGPT 0.02). Its input is integers, so it passes no gradient below it."""
 
-    prefix, takes_tokens = "embedding", True
+    prefix, takes_tokens, positionwise = "embedding", True, True
 
     def __init__(self, vocab: int, units: int, std: float = 0.02):
         self.vocab, self.units, self.std = _positive(vocab, "vocab"), _positive(units, "units"), float(std)
@@ -78,6 +78,17 @@ class PositionalEmbedding(Layer):
         np.sum(grad, axis=0, out=self.P.grad[:self.t])
         return grad
 
+    def start(self, n):
+        self.at = 0
+
+    def step(self, x):
+        k = x.shape[1]
+        if self.at + k > len(self.P.value):
+            raise ValueError(f"positional_embedding: position {self.at + k} is past the {len(self.P.value)} it was "
+                             f"built for")
+        self.at += k
+        return x + self.P.value[self.at - k:self.at]
+
     def to_onnx(self, graph, x):
         return graph.node("Add", [x, graph.const(self.P.value, f"{self.name}.P")])
 
@@ -113,7 +124,22 @@ class _Recurrent(Layer):
         xw += self.b.value
         n, t = x.shape[:2]
         self.h = np.zeros((t + 1, n, self.units), x.dtype)  # h[0] is the zero initial state
-        self._run(xw)
+        self._run(xw, None)
+        return self.h[1:].transpose(1, 0, 2) if self.return_sequences else self.h[-1].copy()
+
+    def start(self, n):
+        self.state = None
+
+    def step(self, x):
+        """The next positions from the carried state (h, and c for an LSTM): what forward gives on the whole
+        sequence so far, at a cost per position that does not grow with it."""
+        xw = np.matmul(x.transpose(1, 0, 2), self.W.value) + self.b.value
+        n, t = x.shape[:2]
+        h0 = np.zeros((n, self.units), x.dtype) if self.state is None else self.state[0]
+        self.h = np.empty((t + 1, n, self.units), x.dtype)
+        self.h[0] = h0
+        self._run(xw, self.state)
+        self.state = (self.h[-1].copy(), *((self.c[-1].copy(),) if hasattr(self, "c") else ()))
         return self.h[1:].transpose(1, 0, 2) if self.return_sequences else self.h[-1].copy()
 
     def backward(self, grad, need_input_grad=True):
@@ -155,7 +181,7 @@ class RNN(_Recurrent):
 
     prefix = "rnn"
 
-    def _run(self, xw):
+    def _run(self, xw, state):
         w, h = self.W_hh.value, self.h
         for t in range(len(xw)):
             np.tanh(np.matmul(h[t], w) + xw[t], out=h[t + 1])
@@ -178,10 +204,12 @@ class LSTM(_Recurrent):
 
     prefix, gates, onnx_op = "lstm", 4, "LSTM"
 
-    def _run(self, xw):
+    def _run(self, xw, state):
         w, h, u = self.W_hh.value, self.h, self.units
         self.a = a = np.empty_like(xw)  # the activated gates, every step
         self.c = c = np.zeros_like(h)
+        if state is not None:
+            c[0] = state[1]
         self.tc = np.empty_like(h[1:])
         for t in range(len(xw)):
             pre = np.matmul(h[t], w)
@@ -234,7 +262,7 @@ class GRU(_Recurrent):
         self.params = [*self.params, self.b_hn]
         return out
 
-    def _run(self, xw):
+    def _run(self, xw, state):
         w, h, u = self.W_hh.value, self.h, self.units
         self.a = a = np.empty_like(xw)  # r, z, n
         self.hn = np.empty_like(h[1:])  # h_{t-1} W_hh,n + b_hn, which r multiplies

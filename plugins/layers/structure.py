@@ -105,6 +105,9 @@ class Residual(Sequential):
         g += grad
         return g
 
+    def step(self, x):
+        return super().step(x) + x
+
     def to_onnx(self, graph, x):
         return graph.node("Add", [super().to_onnx(graph, x), x])
 
