@@ -250,8 +250,23 @@ class Sequential(Layer):
         # layer i passes a gradient back only if a layer before it has parameters (or the caller asks for dL/dx)
         self.grad_below = [any(layer.params for layer in self.order[:i]) for i in range(len(self.order))]
         if not self.name:
+            self._tie()
             flatten(self.params)
         return shape
+
+    def _tie(self) -> None:
+        """Layers with a `tie` (a layer's name) share that earlier layer's weights (`tie_to`): one parameter."""
+        seen = {}
+        for layer in self.walk():
+            name = getattr(layer, "tie", None)
+            if name:
+                if name not in seen:
+                    raise ValueError(f"layer {layer.name} ({type(layer).__name__}): tie: no layer {name!r} before it "
+                                     f"(layers before it: {', '.join(k for k in seen if k) or 'none'})")
+                layer.tie_to(seen[name])
+            seen[layer.name] = layer
+        if len({id(p) for p in self.params}) != len(self.params):
+            raise ValueError("a parameter is listed by two layers (a shared weight belongs to one layer's params)")
 
     def init_after(self, i: int) -> str:
         """The initialisation for weight layer i: the `init_hint` of the first activation after it ("he" for

@@ -106,6 +106,28 @@ class EMA(Callback):
         self.trained = np.array(state["trained"]) if "trained" in state else None
 
 
+class ClipGradNorm(Callback):
+    """Gradient clipping by global norm (PyTorch's clip_grad_norm_): after the penalties' gradients are added, if
+    the norm of all gradients together exceeds `max_norm`, every gradient is scaled by max_norm / (norm + 1e-6).
+    Works with any optimizer (it edits Param.grad). `norm` keeps the last step's norm before clipping."""
+
+    order = Order.REGULARIZE + 5
+
+    def __init__(self, max_norm: float = 1.0):
+        if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float)) or not max_norm > 0:
+            raise ValueError(f"max_norm: expected a positive number, got {max_norm!r}")
+        self.max_norm, self.norm = float(max_norm), None
+
+    def on_backward_end(self, trainer, state):
+        flat = flat_buffers(trainer.model.params)
+        grads = [flat[1]] if flat is not None else [p.grad for p in trainer.model.params]
+        self.norm = float(np.sqrt(sum(float(np.dot(g.reshape(-1), g.reshape(-1))) for g in grads)))
+        if self.norm > self.max_norm:
+            scale = grads[0].dtype.type(self.max_norm / (self.norm + 1e-6))
+            for g in grads:
+                g *= scale
+
+
 class FlipAveraged(Sequential):
     """Its layers, and in evaluation mode the mean of their outputs (logits) on the images and on the images
     mirrored left to right. Inside a model images are (N, H, W, C): the mirror reverses axis 2. Training passes

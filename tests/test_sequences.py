@@ -157,3 +157,38 @@ def test_bad_parameters_are_named(make, error):
 def test_heads_must_divide_the_width():
     with pytest.raises(ValueError, match="not divisible by heads=3"):
         built(MultiHeadAttention(heads=3), (4, 8))
+
+
+def test_tied_embedding_and_output_share_one_parameter():
+    """GPT-2's tied embeddings: the output layer uses the embedding's table transposed; one parameter, saved once,
+    whose gradient is the sum of both uses (checked by finite differences)."""
+    from framework.testing import numerical_grad
+
+    def make():
+        return Sequential([Embedding(7, 4), PositionalEmbedding(), LayerNorm(), Dense(7, bias=False, tie="embedding0")])
+
+    model = make()
+    model.build((5,), np.random.default_rng(0), np.float64)
+    assert [p.name for p in model.params] == ["embedding0.W", "positional_embedding0.P", "ln0.gamma", "ln0.beta"]
+    table = model.layers[0].W
+    ids = np.random.default_rng(1).integers(0, 7, (3, 5))
+    w = np.random.default_rng(2).standard_normal((3, 5, 7))
+    assert np.allclose(model.forward(ids)[0, 0], model.layers[2].forward(model.layers[1].forward(
+        table.value[ids]))[0, 0] @ table.value.T)
+    loss = lambda: float(np.sum(model.forward(ids) * w))
+    model.forward(ids)
+    model.backward(w.copy())
+    assert np.allclose(table.grad, numerical_grad(loss, table.value), rtol=1e-6, atol=1e-8)
+    again = make()
+    again.build((5,), np.random.default_rng(5), np.float64)
+    again.load_state_dict(model.state_dict())
+    assert np.array_equal(again.forward(ids), model.forward(ids))
+
+
+def test_a_tie_to_a_missing_or_wrong_layer_is_named():
+    bad = Sequential([Embedding(7, 4), Dense(7, tie="embedding1")])
+    with pytest.raises(ValueError, match=r"tie: no layer 'embedding1' before it \(layers before it: embedding0\)"):
+        bad.build((5,), np.random.default_rng(0), np.float64)
+    wrong = Sequential([Embedding(7, 4), Dense(6, tie="embedding0")])
+    with pytest.raises(ValueError, match=r"not an embedding of shape \(6, 4\)"):
+        wrong.build((5,), np.random.default_rng(0), np.float64)

@@ -208,3 +208,25 @@ def test_generate_refuses_a_model_that_is_not_of_text(repo_root, tmp_path, capsy
     capsys.readouterr()
     assert main([str(tmp_path / "iris_adam" / "i")]) == 2
     assert "generate needs a model of text" in capsys.readouterr().err
+
+
+def test_clip_grad_norm_scales_every_gradient_to_the_norm():
+    from types import SimpleNamespace
+
+    from framework import Param
+    from framework.layers import flatten
+    from plugins.callbacks import ClipGradNorm
+
+    params = [Param("a", np.zeros(3)), Param("b", np.zeros((2, 2)))]
+    flatten(params)
+    params[0].grad[...] = [3.0, 0.0, 0.0]
+    params[1].grad[...] = [[0.0, 4.0], [0.0, 0.0]]  # global norm 5
+    clip = ClipGradNorm(max_norm=1.0)
+    trainer = SimpleNamespace(model=SimpleNamespace(params=params))
+    clip.on_backward_end(trainer, None)
+    assert clip.norm == 5.0 and np.allclose(params[0].grad, [0.6, 0, 0], atol=1e-6)
+    assert np.isclose(np.sqrt(sum((p.grad ** 2).sum() for p in params)), 1.0, atol=1e-6)
+    ClipGradNorm(max_norm=10.0).on_backward_end(trainer, None)  # under the limit: unchanged
+    assert np.allclose(params[1].grad, [[0, 0.8], [0, 0]], atol=1e-6)
+    with pytest.raises(ValueError, match="max_norm"):
+        ClipGradNorm(max_norm=0)

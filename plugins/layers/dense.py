@@ -31,10 +31,14 @@ class Dense(Layer):
 
     prefix, positionwise = "dense", True
 
-    def __init__(self, units: int, init: str = "auto", bias: bool = True):
+    constants = ("tied",)  # a tied layer's weights: the other layer's Param, trained and saved there
+
+    def __init__(self, units: int, init: str = "auto", bias: bool = True, tie: str | None = None):
         if not isinstance(units, int) or units < 1:
             raise ValueError(f"units: expected a positive integer, got {units!r}")
-        self.units, self.init, self.bias = units, _check_init(init), bias
+        if tie is not None and not isinstance(tie, str):
+            raise ValueError(f"tie: expected the name of an embedding layer (e.g. 'embedding0'), got {tie!r}")
+        self.units, self.init, self.bias, self.tie, self.tied = units, _check_init(init), bias, tie, None
 
     def build(self, input_shape, rng, dtype):
         if len(input_shape) not in (1, 2):
@@ -42,24 +46,43 @@ class Dense(Layer):
                              f"'flatten' layer before it")
         n_in = input_shape[-1]
         self.params = _weights(self, (n_in, self.units), n_in, self.units, rng, dtype)
+        if self.tie:  # the weights come from the embedding (tie_to, once the whole model is built)
+            self.params, self.W = self.params[1:], None
         return (*input_shape[:-1], self.units)
+
+    def tie_to(self, other: Layer) -> None:
+        """Share `other`'s (units, features) embedding table as this layer's weights, transposed (GPT-2's tied
+        input and output embeddings): one parameter, trained by both layers and saved once, under other's name."""
+        n_in = self.input_shape[-1]
+        table = getattr(other, "W", None)
+        if not getattr(other, "takes_tokens", False) or table is None or table.value.shape != (self.units, n_in):
+            raise ValueError(f"tie: layer {other.name} ({type(other).__name__}) is not an embedding of shape "
+                             f"({self.units}, {n_in}) (this layer's units and input width)")
+        self.tied, other.shared = table, True
+
+    def _w(self):
+        return self.W.value if self.tied is None else self.tied.value.T
 
     def forward(self, x):
         self.x = x
-        out = x @ self.W.value
+        out = x @ self._w()
         if self.b is not None:
             out += self.b.value
         return out
 
     def backward(self, grad, need_input_grad=True):
         g = grad.reshape(-1, self.units)  # every position is an example of the product
-        np.matmul(self.x.reshape(-1, self.x.shape[-1]).T, g, out=self.W.grad)
+        x = self.x.reshape(-1, self.x.shape[-1])
+        if self.tied is None:
+            np.matmul(x.T, g, out=self.W.grad)
+        else:  # written first (backward runs from the output): the embedding's own backward adds its part
+            np.matmul(g.T, x, out=self.tied.grad)
         if self.b is not None:
             np.sum(g, axis=0, out=self.b.grad)
-        return grad @ self.W.value.T if need_input_grad else None
+        return grad @ self._w().T if need_input_grad else None
 
     def to_onnx(self, graph, x):
-        w = graph.const(self.W.value, f"{self.name}.W")
+        w = graph.const(np.ascontiguousarray(self._w()), f"{self.name}.W")
         b = [graph.const(self.b.value, f"{self.name}.b")] if self.b else []
         if len(self.input_shape) == 1:
             return graph.node("Gemm", [x, w, *b])
@@ -67,4 +90,4 @@ class Dense(Layer):
         return graph.node("Add", [y, *b]) if b else y
 
     def __repr__(self):
-        return f"Dense({self.units})"
+        return f"Dense({self.units}" + (f", tie={self.tie!r})" if self.tie else ")")

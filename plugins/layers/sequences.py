@@ -23,6 +23,7 @@ class Embedding(Layer):
     draws std 1; GPT-2 and nanoGPT 0.02). Its input is integers, so it passes no gradient below it."""
 
     prefix, takes_tokens, positionwise = "embedding", True, True
+    shared = False  # a later dense layer uses the table too (Dense tie): its gradient is added to, not replaced
 
     def __init__(self, vocab: int, units: int, std: float = 0.02):
         self.vocab, self.units, self.std = _positive(vocab, "vocab"), _positive(units, "units"), float(std)
@@ -42,7 +43,8 @@ class Embedding(Layer):
         return self.W.value[x]
 
     def backward(self, grad, need_input_grad=True):
-        self.W.grad[...] = 0
+        if not self.shared:
+            self.W.grad[...] = 0
         np.add.at(self.W.grad, self.ids.reshape(-1), grad.reshape(-1, self.units))
         return None  # token ids have no gradient
 
