@@ -1,0 +1,184 @@
+"""One training step of nanoGPT's small Shakespeare model (recipes/shakespeare_gpt.py: 4 blocks, 4 heads, width
+128, context 64, batch 12, no biases, tied embeddings, AdamW, gradient clipping at 1.0) in npframe against the same
+model written in PyTorch (nanoGPT's layout: fused QKV, scaled_dot_product_attention, fused AdamW), same shapes,
+2 threads, side by side in one process with the order rotated every round; median of rounds. Then where
+npframe's step goes: every layer's forward and backward timed. Needs PyTorch for the comparison
+(pip install torch==2.13.0); the data are random token ids (the speed does not depend on them).
+
+    python benchmarks/gpt_step.py [--rounds 5] [--steps 50]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import machine  # benchmarks/machine.py
+import numpy as np
+
+from framework import build_model, registry
+from framework.losses import SequenceCrossEntropy
+from framework.malloc import tune_malloc
+from framework.recipe import resolve
+
+ROOT = Path(__file__).resolve().parents[1]
+V, T, B, D, LAYERS, HEADS = 65, 64, 12, 128, 4, 4
+
+
+def npframe_parts(seed=0):
+    recipe = resolve(str(ROOT / "recipes" / "shakespeare_gpt.py"), [])
+    info = {"input_shape": [T], "n_outputs": V, "task": "multiclass", "tokens": V, "target_shape": [T]}
+    model = build_model(recipe, info, rng=np.random.default_rng(seed))
+    opt = registry.get("optimizers", "adamw")(model.params, lr=1e-3, beta2=0.99, weight_decay=0.1)
+    clip = registry.get("callbacks", "clip_grad_norm")(max_norm=1.0)
+    return model, opt, clip
+
+
+def npframe_steps(parts, x, y, steps, timers=None) -> float:
+    from types import SimpleNamespace
+
+    model, opt, clip = parts
+    loss, trainer = SequenceCrossEntropy(), SimpleNamespace(model=model)
+    t0 = time.perf_counter()
+    for i in range(steps):
+        out = model.forward(x[i % len(x)])
+        loss.forward(out, y[i % len(y)])
+        model.backward(loss.backward())
+        t = time.perf_counter()
+        clip.on_backward_end(trainer, None)
+        opt.step()
+        if timers is not None:
+            timers["clip + optimizer"] += time.perf_counter() - t
+    return (time.perf_counter() - t0) / steps
+
+
+def torch_parts(seed=0):
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    torch.manual_seed(seed)
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(D, bias=False), nn.LayerNorm(D, bias=False)
+            self.qkv, self.proj = nn.Linear(D, 3 * D, bias=False), nn.Linear(D, D, bias=False)
+            self.fc, self.out = nn.Linear(D, 4 * D, bias=False), nn.Linear(4 * D, D, bias=False)
+
+        def forward(self, x):
+            n, t, _ = x.shape
+            q, k, v = self.qkv(self.ln1(x)).split(D, dim=2)
+            q, k, v = (a.view(n, t, HEADS, D // HEADS).transpose(1, 2) for a in (q, k, v))
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).contiguous().view(n, t, D)
+            x = x + self.proj(y)
+            return x + self.out(F.gelu(self.fc(self.ln2(x))))
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte, self.wpe = nn.Embedding(V, D), nn.Embedding(T, D)
+            self.blocks = nn.ModuleList(Block() for _ in range(LAYERS))
+            self.ln = nn.LayerNorm(D, bias=False)
+            self.head = nn.Linear(D, V, bias=False)
+            self.head.weight = self.wte.weight  # tied
+
+        def forward(self, idx):
+            x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
+            for b in self.blocks:
+                x = b(x)
+            return self.head(self.ln(x))
+
+    net = GPT()
+    decay = [p for p in net.parameters() if p.dim() >= 2]
+    rest = [p for p in net.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}],
+                            lr=1e-3, betas=(0.9, 0.99), fused=True)
+    return net, opt
+
+
+def torch_steps(parts, x, y, steps) -> float:
+    import torch
+    from torch.nn import functional as F
+
+    net, opt = parts
+    xt, yt = torch.from_numpy(x.astype(np.int64)), torch.from_numpy(y.astype(np.int64))
+    t0 = time.perf_counter()
+    for i in range(steps):
+        logits = net(xt[i % len(x)])
+        loss = F.cross_entropy(logits.view(-1, V), yt[i % len(y)].view(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+    return (time.perf_counter() - t0) / steps
+
+
+def layer_times(parts, x, y, steps):
+    """Seconds per layer kind (forward and backward) over `steps` steps, and the step's total."""
+    model = parts[0]
+    timers, wrapped = defaultdict(float), []
+    for layer in model.walk():
+        if layer.children():
+            continue
+        kind = type(layer).__name__
+        for name in ("forward", "backward"):
+            f = getattr(layer, name)
+
+            def timed(*a, f=f, key=f"{kind} {name}", **kw):
+                t = time.perf_counter()
+                out = f(*a, **kw)
+                timers[key] += time.perf_counter() - t
+                return out
+
+            setattr(layer, name, timed)
+            wrapped.append((layer, name))
+    per_step = npframe_steps(parts, x, y, steps, timers)
+    for layer, name in wrapped:
+        delattr(layer, name)
+    total = per_step * steps
+    timers["rest (loss, Python)"] = total - sum(timers.values())
+    return dict(sorted(timers.items(), key=lambda kv: -kv[1])), total
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--steps", type=int, default=50)
+    args = p.parse_args()
+    tune_malloc()
+    r = np.random.default_rng(0)
+    x = r.integers(0, V, (8, B, T)).astype(np.uint8)
+    y = r.integers(0, V, (8, B, T)).astype(np.uint8)
+    ours = npframe_parts()
+    methods = {"npframe": lambda: npframe_steps(ours, x, y, args.steps)}
+    try:
+        import torch
+
+        torch.set_num_threads(2)
+        theirs = torch_parts()
+        methods["PyTorch"] = lambda: torch_steps(theirs, x, y, args.steps)
+    except ImportError:
+        print("torch not installed: pip install torch==2.13.0 (for the comparison only)")
+    print(machine.describe())
+    print(f"nanoGPT Shakespeare model, batch {B}, context {T}; {args.steps} steps a round, {args.rounds} rounds, "
+          f"order rotated; ms per step, median (min)")
+    names, times = list(methods), {k: [] for k in methods}
+    for f in methods.values():
+        f()  # warm-up
+    for rnd in range(args.rounds):
+        for name in names[rnd % len(names):] + names[:rnd % len(names)]:
+            times[name].append(methods[name]() * 1e3)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    for k in names:
+        ratio = f"  npframe / PyTorch {med['npframe'] / med[k]:.2f}" if k != "npframe" else ""
+        print(f"  {k:<10} {med[k]:7.2f} ({min(times[k]):.2f}){ratio}")
+    shares, total = layer_times(ours, x, y, args.steps)
+    print("npframe's step, every layer timed: " + ", ".join(
+        f"{k} {100 * v / total:.0f} %" for k, v in shares.items() if v / total >= 0.01))
+
+
+if __name__ == "__main__":
+    main()
