@@ -60,6 +60,17 @@ class LayerNorm(Layer):
                                                  graph.const(beta, f"{self.name}.beta")], axis=-1, epsilon=self.eps)
 
 
+_MASKS: dict = {}
+
+
+def _mask(t: int, dtype) -> np.ndarray:
+    """(T, T): 0 on and below the diagonal, -inf above (what a causal score may not see), made once per size."""
+    key = (t, np.dtype(dtype))
+    if key not in _MASKS:
+        _MASKS[key] = np.triu(np.full((t, t), -np.inf, dtype), 1)
+    return _MASKS[key]
+
+
 class MultiHeadAttention(Layer):
     """Multi-head self-attention (Vaswani et al. 2017) on (T, D): q, k, v = x W_qkv (+ b), split into `heads` of
     D / heads; each head softmax(q k^T / sqrt(d) [+ causal mask]) v; the heads joined and projected, W_o (+ b).
@@ -92,23 +103,23 @@ class MultiHeadAttention(Layer):
         n, t, d = x.shape
         h = self.heads
         self.x = x
-        qkv = x @ self.W_qkv.value
+        qkv = x.reshape(-1, d) @ self.W_qkv.value  # (N·T, 3D): one product, not one per example
         if self.bias:
             qkv += self.b_qkv.value
         q, k, v = qkv.reshape(n, t, 3, h, d // h).transpose(2, 0, 3, 1, 4)  # (N, heads, T, d) each
         s = np.matmul(q, k.transpose(0, 1, 3, 2))
         s *= x.dtype.type(1 / math.sqrt(d // h))
         if self.causal:
-            s[:, :, np.triu(np.ones((t, t), bool), 1)] = -np.inf
+            s += _mask(t, s.dtype)
         s -= s.max(axis=-1, keepdims=True)
         np.exp(s, out=s)
         s /= s.sum(axis=-1, keepdims=True)
         self.q, self.k, self.v, self.p = q, k, v, s
         self.y = np.matmul(s, v).transpose(0, 2, 1, 3).reshape(n, t, d)  # heads joined
-        out = self.y @ self.W_o.value
+        out = self.y.reshape(-1, d) @ self.W_o.value
         if self.bias:
             out += self.b_o.value
-        return out
+        return out.reshape(n, t, d)
 
     def start(self, n):
         self.cache = None
@@ -118,7 +129,7 @@ class MultiHeadAttention(Layer):
         each new position costs one row of scores instead of the whole sequence again."""
         n, t, d = x.shape
         h = self.heads
-        qkv = x @ self.W_qkv.value
+        qkv = x.reshape(-1, d) @ self.W_qkv.value
         if self.bias:
             qkv += self.b_qkv.value
         q, k, v = qkv.reshape(n, t, 3, h, d // h).transpose(2, 0, 3, 1, 4)

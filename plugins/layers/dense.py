@@ -65,7 +65,7 @@ class Dense(Layer):
 
     def forward(self, x):
         self.x = x
-        out = x @ self._w()
+        out = (x.reshape(-1, x.shape[-1]) @ self._w()).reshape(*x.shape[:-1], self.units)  # one product for all
         if self.b is not None:
             out += self.b.value
         return out
@@ -79,7 +79,7 @@ class Dense(Layer):
             np.matmul(g.T, x, out=self.tied.grad)
         if self.b is not None:
             np.sum(g, axis=0, out=self.b.grad)
-        return grad @ self._w().T if need_input_grad else None
+        return (g @ self._w().T).reshape(self.x.shape) if need_input_grad else None
 
     def to_onnx(self, graph, x):
         w = graph.const(np.ascontiguousarray(self._w()), f"{self.name}.W")
