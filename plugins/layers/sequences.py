@@ -121,10 +121,10 @@ class _Recurrent(Layer):
         return (t, h) if self.return_sequences else (h,)
 
     def forward(self, x):
-        self.x = x
-        xw = np.matmul(x.transpose(1, 0, 2), self.W.value)  # (T, N, G·H): every step's input product at once
+        n, t, f = x.shape
+        self.xt = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(t * n, f)  # time-major rows
+        xw = (self.xt @ self.W.value).reshape(t, n, -1)  # (T, N, G·H): every step's input product, one product
         xw += self.b.value
-        n, t = x.shape[:2]
         self.h = np.zeros((t + 1, n, self.units), x.dtype)  # h[0] is the zero initial state
         self._run(xw, None)
         return self.h[1:].transpose(1, 0, 2) if self.return_sequences else self.h[-1].copy()
@@ -135,8 +135,8 @@ class _Recurrent(Layer):
     def step(self, x):
         """The next positions from the carried state (h, and c for an LSTM): what forward gives on the whole
         sequence so far, at a cost per position that does not grow with it."""
-        xw = np.matmul(x.transpose(1, 0, 2), self.W.value) + self.b.value
-        n, t = x.shape[:2]
+        n, t, f = x.shape
+        xw = (x.transpose(1, 0, 2).reshape(t * n, f) @ self.W.value).reshape(t, n, -1) + self.b.value
         h0 = np.zeros((n, self.units), x.dtype) if self.state is None else self.state[0]
         self.h = np.empty((t + 1, n, self.units), x.dtype)
         self.h[0] = h0
@@ -154,9 +154,11 @@ class _Recurrent(Layer):
         h_prev = self.h[:t].reshape(-1, self.units)
         np.matmul(h_prev.T, dhh.reshape(-1, dhh.shape[-1]), out=self.W_hh.grad)
         flat = dxw.reshape(-1, dxw.shape[-1])
-        np.matmul(self.x.transpose(2, 1, 0).reshape(self.x.shape[2], -1), flat, out=self.W.grad)
+        np.matmul(self.xt.T, flat, out=self.W.grad)
         np.sum(flat, axis=0, out=self.b.grad)
-        return np.matmul(dxw, self.W.value.T).transpose(1, 0, 2) if need_input_grad else None
+        if not need_input_grad:
+            return None
+        return (flat @ self.W.value.T).reshape(t, -1, self.xt.shape[1]).transpose(1, 0, 2)
 
     def _onnx_weights(self):
         """(W, R, B) in ONNX's layout and gate order, one direction."""
