@@ -74,7 +74,7 @@ def main() -> None:
     h = model.layers[0]
     kept = h.a.nbytes + h.c.nbytes + h.h.nbytes + h.tc.nbytes + h.xt.nbytes
     print(f"memory kept for back-propagation through {T} steps: {kept / T / 1024:.0f} KiB per step (the input rows, "
-          f"gates (gates, cell and hidden states, tanh(c); batch {N})")
+          f"gates, cell and hidden states, tanh(c); batch {N})")
 
 
 if __name__ == "__main__":

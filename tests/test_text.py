@@ -230,3 +230,20 @@ def test_clip_grad_norm_scales_every_gradient_to_the_norm():
     assert np.allclose(params[1].grad, [[0, 0.8], [0, 0]], atol=1e-6)
     with pytest.raises(ValueError, match="max_norm"):
         ClipGradNorm(max_norm=0)
+
+
+def test_a_text_model_exports_to_onnx(lm_run, tmp_path, capsys):
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+    from framework import load
+    from framework.export import main
+
+    out = tmp_path / "lm.onnx"
+    assert main([str(lm_run), "-o", str(out)]) == 0, capsys.readouterr().err
+    predictor = load(lm_run)
+    ids = np.random.default_rng(0).integers(0, len(predictor.classes), (2, 16))
+    z = predictor.model.forward(ids)
+    p = np.exp(z - z.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"input": ids.astype(np.int64)})[0]
+    assert got.shape == (2, 16, len(predictor.classes)) and np.allclose(got, p, atol=1e-5)

@@ -36,8 +36,9 @@ def to_onnx(predictor: Predictor):
     except NotImplementedError as e:
         raise cli.UsageError(f"cannot export this model to ONNX: {e}") from None
     task = predictor.task
+    per_position = list(info.get("target_shape") or [])  # a text model: probabilities at every position
     if task == "multiclass":
-        out, x = "probabilities", g.node("Softmax", [x], axis=1)
+        out, x = "probabilities", g.node("Softmax", [x], axis=-1)
     elif task == "binary":
         p = g.node("Sigmoid", [x])
         out, x = "probabilities", g.node("Concat", [g.node("Sub", [g.const([[1.0]], "one"), p]), p], axis=1)
@@ -46,7 +47,8 @@ def to_onnx(predictor: Predictor):
         x = g.node("Add", [g.node("Mul", [x, g.const(info.get("target_scale") or 1.0, "target_scale")]),
                            g.const(info.get("target_center") or 0.0, "target_center")])
     width = info["n_outputs"] if task != "binary" else 2
-    model = g.model(x, out, ["N", *shape], ["N", width], f"npframe_{info['dataset']}")
+    model = g.model(x, out, ["N", *shape], ["N", *per_position, width], f"npframe_{info['dataset']}",
+                    tokens=bool(info.get("tokens")))
     if predictor.classes is not None:
         helper.set_model_props(model, {"classes": ",".join(map(str, predictor.classes))})
     return model
