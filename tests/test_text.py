@@ -247,3 +247,14 @@ def test_a_text_model_exports_to_onnx(lm_run, tmp_path, capsys):
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     got = session.run(None, {"input": ids.astype(np.int64)})[0]
     assert got.shape == (2, 16, len(predictor.classes)) and np.allclose(got, p, atol=1e-5)
+
+
+def test_evaluate_and_predict_on_a_text_run(lm_run, capsys):
+    from framework.evaluate import main as evaluate
+    from framework.predict import main as predict
+
+    assert evaluate([str(lm_run), "--split", "val"]) == 0
+    out = capsys.readouterr().out
+    assert "val_bits_per_char" in out and "confusion" not in out
+    assert predict([str(lm_run), str(lm_run / "recipe.json")]) == 2
+    assert "is a model of text: python -m framework.generate" in capsys.readouterr().err

@@ -44,11 +44,15 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     args.checkpoint = cli.diverged_guard(args.run_dir, args.checkpoint)
     trainer = load_run(args.run_dir, args.checkpoint, weights_only=True)
+    if len(trainer.data.split(args.split)[0]) == 0:
+        raise cli.UsageError(f"--split {args.split}: the run's dataset ({trainer.data.name}) has no {args.split} split"
+                             + (" (nanoGPT's split holds out validation only): use --split val"
+                                if args.split == "test" else ""))
     metrics = trainer.evaluate(args.split)
     print(f"{args.run_dir}, {args.split} split; weights {weights_used(args.run_dir, args.checkpoint)}:")
     for k, v in metrics.items():
         print(f"  {k:<16} {v}" if isinstance(v, int) else f"  {k:<16} {v:.4f}")
-    if trainer.loss_fn.task != "regression":
+    if trainer.loss_fn.task != "regression" and trainer.data.y_train.ndim == 1:  # not a label per position
         x, y = trainer.data.split(args.split)
         z = trainer.predict(x)
         if trainer.loss_fn.task == "multiclass":

@@ -211,6 +211,9 @@ def main(argv=None) -> int:
         cli.check_output(args.out, "--out")
     which = cli.diverged_guard(args.run_dir, args.checkpoint)
     predictor = load(args.run_dir, which)
+    if predictor.info.get("tokens"):
+        raise cli.UsageError(f"{args.run_dir} is a model of text: python -m framework.generate {args.run_dir} "
+                             f"--prompt TEXT writes with it")
     if args.proba and predictor.task == "regression":
         raise cli.UsageError(f"--proba: {args.run_dir} is a regression run; its predictions are values in the "
                              f"target's units, not class probabilities (leave out --proba)")
