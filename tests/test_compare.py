@@ -121,6 +121,8 @@ comparison = {{"base": {str(repo_root / "recipes" / "digits_adam.py")!r}, "varia
     ("comparison = {'base': 'x.py', 'variants': {'a': {}}, 'colour': 1}", "unknown key 'colour'"),
     ("comparison = {'base': 'x.py', 'variants': {'a': {}}, 'baseline': 'b'}", "'b' is not a variant"),
     ("comparison = {'variants': {'a/b': {}}}", "variants.a/b"),
+    ("comparison = {'base': 'x.py', 'variants': {'a': {}}, 'metric': 'acuracy'}",
+     "key 'metric': expected one of accuracy, bits_per_char, f1, loss, perplexity"),
 ])
 def test_bad_comparison_files(tmp_path, text, match):
     (tmp_path / "c.py").write_text(text)
@@ -525,3 +527,24 @@ comparison = {{"base": {str(repo_root / "recipes" / "iris_adam.py")!r}, "set": {
     write_manifest(prep.parent)  # a complete run, as it was recorded
     out = compare(str(tmp_path / "c.py"), "--logdir", str(tmp_path), cwd=tmp_path)
     assert out.returncode == 2 and "used the same dataset spec but different examples" in out.stderr, out.stderr
+
+
+def test_a_comparison_chooses_by_its_metric_lowest_loss_first(tmp_path, repo_root):
+    """`metric: "loss"`: the table and the choice go by validation loss, the lowest bold; tuning too."""
+    base = str(repo_root / "recipes" / "digits_adam.py")
+    (tmp_path / "c.py").write_text(
+        f"comparison = {{'base': {base!r}, 'metric': 'loss', 'set': {{'epochs': 2, 'loggers': [], 'callbacks': []}},"
+        f" 'variants': {{'fast': {{'optimizer.lr': 3e-3}}, 'slow': {{'optimizer.lr': 1e-5}}}},"
+        f" 'tune': {{'batch_size': {{'fast': [64, 512]}}}}}}")
+    out = compare(str(tmp_path / "c.py"), "--logdir", str(tmp_path), "--workers", "2", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader((tmp_path / "c" / "results.csv").open()))
+    assert {r["metric"] for r in rows} == {"loss"}
+    best = min(rows, key=lambda r: float(r["val_mean"]))
+    assert best["variant"] == "fast" and best["best_by_validation"] == "True"
+    text = (tmp_path / "c" / "results.md").read_text()
+    assert "validation loss" in text and "**Bold**: the lowest validation mean" in text
+    tuning = (tmp_path / "c" / "tuning.md").read_text()
+    losses = {b: json.loads((tmp_path / "c" / "fast" / "tune" / f"batch_size={b}" / "summary.json").read_text())
+              ["final"]["val_loss"] for b in (64, 512)}
+    assert f"**{min(losses, key=losses.get)}**" in tuning

@@ -29,11 +29,12 @@ from typing import Any
 from .. import recipe as rcp
 from ..commands import cli
 from ..files import atomic_write_bytes, atomic_write_json
+from ..losses import LOSSES
 from ..runs import finished_run, finished_summary, manifest_problem, read_summary
 from .backends import run_local
-from .report import cell, metric_of, table, write_plot, write_results
+from .report import cell, metric_of, sign, table, write_plot, write_results
 
-COMPARISON_KEYS = {"base", "variants", "baseline", "seeds", "set", "description", "tune"}
+COMPARISON_KEYS = {"base", "variants", "baseline", "seeds", "set", "description", "tune", "metric"}
 
 
 class ComparisonError(rcp.RecipeError):
@@ -48,6 +49,10 @@ def load_comparison(path: str | os.PathLike) -> dict[str, Any]:
     if unknown:
         raise ComparisonError(f"{path}: unknown key {sorted(unknown)[0]!r}; "
                               f"expected: {', '.join(sorted(COMPARISON_KEYS))}")
+    known = sorted({"loss", *(m for loss in LOSSES.values() for m in loss.metric_names)})
+    if "metric" in c and c["metric"] not in known:
+        raise ComparisonError(f"{path}: key 'metric': expected one of {', '.join(known)} (what the table and the "
+                              f"choice go by), got {c['metric']!r}")
     if not isinstance(c.get("variants"), dict) or not c["variants"]:
         raise ComparisonError(f"{path}: key 'variants': expected a non-empty dict of name -> changes")
     for name, changes in c["variants"].items():
@@ -112,20 +117,20 @@ def _completed_runs(logdir: Path) -> dict[str, Path]:
 class Progress:
     """Prints one line per finished run: [finished/total] variant seed k: status and headline or error."""
 
-    def __init__(self, total: int, tag: str = "seed"):
-        self.total, self.done, self.tag = total, 0, tag  # tag: what the second element of a task is
+    def __init__(self, total: int, tag: str = "seed", metric: str | None = None):
+        self.total, self.done, self.tag, self.metric = total, 0, tag, metric  # tag: a task's second element
 
     def __call__(self, name: str, seed, summary: dict) -> None:
         self.done += 1
         status = summary.get("status")
-        detail = _headline(summary) if status == "completed" else cell(summary.get("error"))
+        detail = _headline(summary, self.metric) if status == "completed" else cell(summary.get("error"))
         what = f"seed {seed}" if self.tag == "seed" else f"{self.tag}={seed}"
         print(f"  [{self.done}/{self.total}] {name} {what}: {status}  {detail}", flush=True)
 
 
-def _headline(summary: dict) -> str:
+def _headline(summary: dict, chosen: str | None = None) -> str:
     final = summary.get("final", {})
-    metric = metric_of([final])
+    metric = metric_of([final], chosen)
     return (f"val_{metric} {final.get(f'val_{metric}', math.nan):.4f}, test_{metric} "
             f"{final.get(f'test_{metric}', math.nan):.4f}, {summary.get('train_seconds', 0):.1f} s")
 
@@ -240,7 +245,7 @@ def trained_on(run_dirs: list[Path], table: Path | None = None) -> str:
     return stated.group(1) if stated else time.strftime("%Y-%m-%d")
 
 
-def write_tuning(out_dir: Path, key: str, grids: dict, tuned: dict, results: dict) -> None:
+def write_tuning(out_dir: Path, key: str, grids: dict, tuned: dict, results: dict, chosen: str | None = None) -> None:
     """tuning.md: every grid value's validation figure (first seed) and the value chosen."""
     lines = [f"# {out_dir.name}: tuning {key}", "", "Each value trained once (the first seed); the value with the "
              "best validation figure (**bold**) is the one the seeds ran at (a tie goes to the value listed first; a "
@@ -249,7 +254,7 @@ def write_tuning(out_dir: Path, key: str, grids: dict, tuned: dict, results: dic
     for name, grid in grids.items():
         for label, value in grid:
             s = results.get((name, label), {})
-            metric = metric_of([s.get("final", {})])
+            metric = metric_of([s.get("final", {})], chosen)
             v = s.get("final", {}).get(f"val_{metric}")
             shown = f"**{cell(label)}**" if tuned.get(name) == label else cell(label)
             if label != show_value(value):
@@ -305,8 +310,9 @@ class Runner:
     """Runs a comparison's jobs, (name, tag, recipe, run_dir): reuses its finished runs, copies a run of the same
     recipe finished in another comparison under the logdir, and trains the rest on local workers or on Dask."""
 
-    def __init__(self, args: argparse.Namespace, out_dir: Path, created: list[Path], owner: Path):
-        self.args, self.out_dir, self.created, self.owner = args, out_dir, created, owner
+    def __init__(self, args: argparse.Namespace, out_dir: Path, created: list[Path], owner: Path,
+                 metric: str | None = None):
+        self.args, self.out_dir, self.created, self.owner, self.metric = args, out_dir, created, owner, metric
 
     def pending(self, jobs) -> tuple[dict, list]:
         """(results of finished runs, tasks still to run)."""
@@ -334,7 +340,7 @@ class Runner:
         workers = min(args.workers or os.cpu_count() or 1, max(len(todo), 1))
         where = f"Dask cluster {args.cluster}" if args.cluster else f"{workers} worker{'s' if workers > 1 else ''}"
         print(f"{args.comparison}: {what}; {len(done)} finished earlier, {len(todo)} to run on {where}", flush=True)
-        progress = Progress(len(todo), tag)
+        progress = Progress(len(todo), tag, self.metric)
         try:
             if args.cluster:
                 from .cluster import ClusterError, run_dask
@@ -375,14 +381,18 @@ def check_same_examples(jobs) -> None:
                                  f"them with --force to compare them in one table")
 
 
-def choose_tuned(recipes: dict, tuning, trials: dict) -> dict[str, str]:
+def choose_tuned(recipes: dict, tuning, trials: dict, chosen: str | None = None) -> dict[str, str]:
     """{variant: label of the grid value with the best validation figure} (ties: the earlier value in the grid),
     each variant's recipe set to its value; variants none of whose values completed are left out."""
     key, grids = tuning
     tuned = {}
+
+    def score(final):
+        metric = metric_of([final], chosen)
+        return sign(metric) * final.get(f"val_{metric}", -sign(metric) * math.inf)
+
     for name, grid in grids.items():
-        scored = [(trials[name, lab]["final"].get(f"val_{metric_of([trials[name, lab]['final']])}", -math.inf),
-                   -i, lab, v) for i, (lab, v) in enumerate(grid)
+        scored = [(score(trials[name, lab]["final"]), -i, lab, v) for i, (lab, v) in enumerate(grid)
                   if trials.get((name, lab), {}).get("status") == "completed"]
         if scored:
             *_, tuned[name], value = max(scored)
@@ -445,15 +455,15 @@ def main(argv=None) -> int:
         except ClusterError as e:
             raise cli.UsageError(str(e)) from None
     created = cli.make_dir(out_dir, f"--logdir {args.logdir}")
-    runner = Runner(args, out_dir, created, claim(out_dir, args.comparison, args.logdir))
+    runner = Runner(args, out_dir, created, claim(out_dir, args.comparison, args.logdir), c.get("metric"))
 
     tuned, trials = {}, {}
     if tuning:
         key, grids = tuning
         n_trials = cli.count(sum(map(len, grids.values())), "run")
         trials = runner.execute(f"tuning {key} over {n_trials} (first seed)", tune_jobs, key)
-        tuned = choose_tuned(recipes, tuning, trials)
-        write_tuning(out_dir, key, grids, tuned, trials)
+        tuned = choose_tuned(recipes, tuning, trials, c.get("metric"))
+        write_tuning(out_dir, key, grids, tuned, trials, c.get("metric"))
     jobs = [(name, k, dict(r, seed=r["seed"] + k), out_dir / name / f"seed{r['seed'] + k}")
             for name, r in recipes.items() for k in range(n_seeds)]
     results = runner.execute(f"{cli.count(len(recipes), 'variant')} x {cli.count(n_seeds, 'seed')}", jobs)

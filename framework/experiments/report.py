@@ -47,9 +47,22 @@ def welch_interval(a: list[float], b: list[float], level: float = 0.95) -> tuple
     return d, d - half, d + half
 
 
-def metric_of(finals: list[dict]) -> str:
-    """"accuracy" for classification, "r2" for regression."""
-    return "accuracy" if any("test_accuracy" in f for f in finals) else "r2"
+LOWER_IS_BETTER = ("loss", "bits_per_char", "perplexity", "rmse")
+
+
+def metric_of(finals: list[dict], chosen: str | None = None) -> str:
+    """The metric a comparison chooses and reports by: its file's `metric` if it names one, else "accuracy" for
+    classification and "r2" for regression."""
+    return chosen or ("accuracy" if any("test_accuracy" in f for f in finals) else "r2")
+
+
+def sign(metric: str) -> int:
+    """+1 when a higher value of the metric is better, -1 when lower is (losses, bits per character, ...)."""
+    return -1 if any(metric.endswith(m) for m in LOWER_IS_BETTER) else 1
+
+
+def percent(metric: str) -> bool:
+    return metric.endswith("accuracy")
 
 
 def table(c: dict, results: dict[tuple[str, int], dict], seeds: list[int], tuned: dict | None = None) -> list[dict]:
@@ -60,7 +73,7 @@ def table(c: dict, results: dict[tuple[str, int], dict], seeds: list[int], tuned
         runs = [results.get((name, s), {}) for s in seeds]
         done = [r for r in runs if r.get("status") == "completed"]
         finals = [r["final"] for r in done]
-        metric = metric_of(finals) if finals else "accuracy"
+        metric = metric_of(finals, c.get("metric")) if finals else c.get("metric", "accuracy")
         test = [f[f"test_{metric}"] for f in finals if f"test_{metric}" in f]
         val = [f[f"val_{metric}"] for f in finals if f"val_{metric}" in f]
         values[name] = test
@@ -83,7 +96,7 @@ def table(c: dict, results: dict[tuple[str, int], dict], seeds: list[int], tuned
         r["delta_excludes_zero"] = r is not base and not math.isnan(lo) and (lo > 0 or hi < 0)
         r["time_vs_baseline"] = r["train_seconds"] / base["train_seconds"] if base["train_seconds"] else math.nan
     ranked = [r for r in rows if not math.isnan(r["val_mean"])]
-    best = max(ranked, key=lambda r: r["val_mean"], default=None)
+    best = max(ranked, key=lambda r: sign(r["metric"]) * r["val_mean"], default=None)
     for r in rows:
         r["best_by_validation"] = r is best
     return rows
@@ -103,10 +116,11 @@ def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], co
     for r in rows:
         w.writerow({k: (f"{r[k]:.6g}" if isinstance(r[k], float) else r[k]) for k in CSV_FIELDS})
     atomic_write_bytes(out_dir / "results.csv", buf.getvalue().encode())
-    pct = rows[0]["metric"] == "accuracy"
+    pct = percent(rows[0]["metric"])
     fmt = (lambda v: f"{100 * v:.2f}") if pct else (lambda v: f"{v:.4f}")
     signed = lambda v: "n/a" if math.isnan(v) else ("+" if v >= 0 else "−") + fmt(abs(v))
-    what = "accuracy (%)" if pct else "R²"
+    what = {"accuracy": "accuracy (%)", "r2": "R²"}.get(rows[0]["metric"], rows[0]["metric"].replace("_", " ")
+                                                         + (" (%)" if pct else ""))
     tuned = any(r["tuned"] != "" for r in rows)
     lines = [f"# {out_dir.name}", "", c.get("description", "").strip(), "",
              f"Command: `{command}`; seeds {seeds}; baseline `{c['baseline']}`; machine: {os.cpu_count()} cores; "
@@ -137,7 +151,8 @@ def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], co
     spread = (f"Mean ± standard deviation over {len(seeds)} seeds." if len(seeds) > 1 else
               "One seed: no standard deviation, and no interval for a change (run more seeds to tell a difference "
               "from the seed-to-seed noise).")
-    lines += ["", f"{spread} **Bold**: the highest validation mean, the "
+    best = "highest" if sign(rows[0]["metric"]) > 0 else "lowest"
+    lines += ["", f"{spread} **Bold**: the {best} validation mean, the "
               "variant this comparison chooses; test figures are reported, never used to choose. ✱: the 95 % "
               "confidence interval of the change (Welch's t over seeds) excludes 0. Times are as measured, on a "
               "machine that may have been running other work."
@@ -159,7 +174,7 @@ def write_plot(out_dir: Path, c: dict, rows: list[dict], results: dict[tuple[str
     import numpy as np
 
     metric = rows[0]["metric"]
-    scale, unit = (100, " (%)") if metric == "accuracy" else (1, "")
+    scale, unit = (100, " (%)") if percent(metric) else (1, "")
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
     shown, highs = [], []
     for i, r in enumerate(rows):
@@ -182,7 +197,7 @@ def write_plot(out_dir: Path, c: dict, rows: list[dict], results: dict[tuple[str
                        fmt="o", color=color, capsize=4, ms=7 if r["best_by_validation"] else 5)
         shown.append(r["variant"])
     tops = [scale * r["val_mean"] for r in rows if not math.isnan(r["val_mean"])]
-    if tops and metric == "accuracy":  # the interesting part: from a little below the worst final figure up to
+    if tops and percent(metric):  # the interesting part: from a little below the worst final figure up to
         margin = max(tops) - min(tops) + 0.2  # the highest point of any band, which can pass every final mean
         left.set_ylim(min(tops) - 2 * margin, max([max(tops) + 0.5 * margin] + [h + 0.1 * margin for h in highs]))
     left.set(xlabel="epoch", ylabel=f"validation {metric}{unit}", title="Validation curves (mean, band: min to max)")
