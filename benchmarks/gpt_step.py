@@ -2,10 +2,11 @@
 128, context 64, batch 12, no biases, tied embeddings, AdamW, gradient clipping at 1.0) in npframe against the same
 model written in PyTorch (nanoGPT's layout: fused QKV, scaled_dot_product_attention, fused AdamW), same shapes,
 2 threads, side by side in one process with the order rotated every round; median of rounds. Then where
-npframe's step goes: every layer's forward and backward timed. Needs PyTorch for the comparison
+npframe's step goes (every layer's forward and backward timed), and generation's speed in characters per second
+with the key/value cache against recomputing the whole context for every character. Needs PyTorch for the comparison
 (pip install torch==2.13.0); the data are random token ids (the speed does not depend on them).
 
-    python benchmarks/gpt_step.py [--rounds 5] [--steps 50]
+    python benchmarks/gpt_step.py [--rounds 5] [--steps 50] [--chars 300]
 """
 from __future__ import annotations
 
@@ -143,10 +144,27 @@ def layer_times(parts, x, y, steps):
     return dict(sorted(timers.items(), key=lambda kv: -kv[1])), total
 
 
+def generation_speed(parts, chars: int) -> dict[str, float]:
+    """Characters per second writing `chars` characters after a one-character prompt (the model's weights do not
+    change the speed), with the cache and without."""
+    from framework import Predictor
+
+    info = {"task": "multiclass", "n_features": T, "n_outputs": V, "input_shape": [T], "tokens": V,
+            "class_names": [chr(33 + i) for i in range(V)], "dataset": "text"}
+    predictor = Predictor(parts[0], info)
+    out = {}
+    for cache in (True, False):
+        t0 = time.perf_counter()
+        predictor.generate("!", chars, temperature=1.0, seed=0, cache=cache)
+        out["cache" if cache else "recompute"] = chars / (time.perf_counter() - t0)
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--chars", type=int, default=300)
     args = p.parse_args()
     tune_malloc()
     r = np.random.default_rng(0)
@@ -178,6 +196,10 @@ def main() -> None:
     shares, total = layer_times(ours, x, y, args.steps)
     print("npframe's step, every layer timed: " + ", ".join(
         f"{k} {100 * v / total:.0f} %" for k, v in shares.items() if v / total >= 0.01))
+    speed = generation_speed(ours, args.chars)
+    print(f"generation, {args.chars} characters (the context restarts from its last {T // 2} past {T}): "
+          f"{speed['cache']:,.0f} characters/s with the key/value cache, {speed['recompute']:,.0f} recomputing the "
+          f"context ({speed['cache'] / speed['recompute']:.1f}x)")
 
 
 if __name__ == "__main__":
