@@ -57,7 +57,7 @@ def save(trainer, path: str | os.PathLike) -> None:
     for k, v in trainer.model.state_dict().items():
         arrays[f"model/{k}"] = v
     callbacks = []
-    for i, cb in enumerate(trainer.callbacks):
+    for i, cb in enumerate(_saved(trainer)):
         state = cb.state_dict() if hasattr(cb, "state_dict") else {}
         callbacks.append({"class": type(cb).__qualname__, "state": _split(f"callback/{i}/", state, arrays)})
     meta = {
@@ -113,6 +113,12 @@ def load(trainer, path: str | os.PathLike, weights_only: bool = False) -> dict[s
     return meta
 
 
+def _saved(trainer) -> list:
+    """The callbacks that are part of the run: not those a caller adds for one session (`transient`: a search's
+    pause, a cluster client's stop), which a checkpoint neither records nor expects."""
+    return [cb for cb in trainer.callbacks if not getattr(cb, "transient", False)]
+
+
 def _restore(trainer, meta: dict[str, Any], arrays: dict[str, np.ndarray], path) -> None:
     """Optimizer, callbacks, RNG and progress from a checkpoint's meta and arrays."""
     opt = meta["optimizer"]
@@ -120,7 +126,7 @@ def _restore(trainer, meta: dict[str, Any], arrays: dict[str, np.ndarray], path)
         raise CheckpointError(f"{path}: optimizer {opt['class']} in the checkpoint, "
                               f"{type(trainer.optimizer).__qualname__} in the recipe")
     trainer.optimizer.load_state_dict(_join("optimizer/", opt["state"], arrays))
-    cbs = list(trainer.callbacks)
+    cbs = _saved(trainer)
     if [c["class"] for c in meta["callbacks"]] != [type(cb).__qualname__ for cb in cbs]:
         raise CheckpointError(f"{path}: callbacks {[c['class'] for c in meta['callbacks']]} in the checkpoint, "
                               f"{[type(cb).__qualname__ for cb in cbs]} in the recipe")

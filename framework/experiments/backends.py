@@ -3,6 +3,7 @@
 processes on this machine), `framework.cluster.run_dask` on a Dask cluster. Both train with `run_one`."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -26,6 +27,8 @@ class Stopped(Exception):
 
 class _StopWhen:
     """Callback: stop the run at the next batch once `stop()` is true."""
+
+    transient = True  # not part of the run: checkpoints leave it out
 
     def __init__(self, stop):
         self.stop = stop
@@ -79,6 +82,78 @@ def run_one(recipe: dict, run_dir: str, info: dict | None = None, stop=None) -> 
     return summary
 
 
+class Paused(Exception):
+    """Raised at a search's rung: the run stops with its checkpoint of that epoch, to continue from it later."""
+
+
+class _PauseAt:
+    """Callback: once epoch `epoch` has ended and the checkpoint callback has saved it, stop the run (`Paused`)
+    unless it is the run's last epoch. The schedule stays laid out for the recipe's epochs, so continuing gives
+    the weights of a run trained straight through."""
+
+    order, transient = 400, True  # after Order.CHECKPOINT: last.npz holds this epoch; not part of the run
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+
+    def on_epoch_end(self, trainer, state) -> None:
+        if self.epoch <= state.epoch + 1 < trainer.epochs:
+            raise Paused(f"paused after epoch {state.epoch + 1}")
+
+
+def run_to(recipe: dict, run_dir: str, info: dict | None = None, stop_at: int | None = None) -> dict:
+    """Train a run of `recipe` (its schedule laid out for recipe["epochs"]) up to epoch `stop_at` and pause it there
+    (summary status "paused", checkpoints/last.npz of that epoch), continuing from its checkpoint when run_dir holds
+    the same recipe paused earlier; at the recipe's last epoch the run completes as run_one's do. For a search's
+    rungs (framework.experiments.search)."""
+    from ..runs import load_run
+
+    run_dir_p = Path(run_dir)
+    run_dir_p.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = run_dir_p.parent / f".{run_dir_p.name}.lock"
+    lock = hold(lock_path)
+    while lock is None:
+        time.sleep(0.2)
+        lock = hold(lock_path)
+    try:
+        earlier = json.loads((run_dir_p / "summary.json").read_text())
+        same = json.loads((run_dir_p / "recipe.json").read_text()) == recipe
+    except (OSError, ValueError):
+        earlier, same = {}, False
+    done = earlier.get("epochs_completed", 0)
+    if same and earlier.get("status") in ("paused", "completed") and (done >= (stop_at or recipe["epochs"])):
+        return earlier  # reached already (a search resumed after an interruption)
+    started, trainer = time.time(), None
+    try:
+        if same and earlier.get("status") == "paused":
+            trainer = load_run(run_dir_p, "last")
+        else:
+            if run_dir_p.exists():
+                shutil.rmtree(run_dir_p)
+            run_dir_p.mkdir(parents=True)
+            from ..build import build
+            trainer = build(recipe, where=str(run_dir_p / "recipe.json"), run_dir=run_dir)
+            atomic_write_json(run_dir_p / "recipe.json", recipe)
+            save_description(run_dir_p, trainer.data)
+        trainer.run_info = dict(info or {})
+        if stop_at is not None:
+            trainer.add_callbacks(_PauseAt(stop_at))
+        trainer.fit()
+        summary = summary_of(trainer, "completed", started)
+    except Paused:
+        summary = summary_of(trainer, "paused", started)
+        summary["error"] = None
+    except Exception as e:
+        status = "diverged" if isinstance(e, Diverged) else "failed"
+        summary = summary_of(trainer, status, started) if trainer is not None else {"status": status}
+        summary["error"] = f"{type(e).__name__}: {e}"
+        summary["traceback"] = traceback.format_exc()
+    atomic_write_json(run_dir_p / "summary.json", summary)
+    if summary["status"] == "completed":
+        write_manifest(run_dir_p)
+    return summary
+
+
 def run_info(variant: str, run_dir: Path) -> dict:
     """What a comparison tells a run about itself (<logdir>/<comparison>/<variant>/seed<k>)."""
     return {"variant": variant, "comparison": Path(run_dir).parent.parent.name}
@@ -94,10 +169,11 @@ def _worker_init(threads: int) -> None:
         pass
 
 
-def run_local(tasks: list[tuple[str, int, dict, Path]], report, workers: int,
-              threads: int | None = None) -> dict[tuple[str, int], dict]:
-    """Run (variant, seed, recipe, run_dir) tasks on `workers` processes with `threads` BLAS threads each (default:
-    the cores split between them)."""
+def run_local(tasks: list[tuple], report, workers: int, threads: int | None = None,
+              target=None) -> dict[tuple[str, int], dict]:
+    """Run (variant, seed, recipe, run_dir[, keyword arguments]) tasks on `workers` processes with `threads` BLAS
+    threads each (default: the cores split between them), each by `target` (default `run_one`)."""
+    target = target or run_one
     threads = threads or max(1, (os.cpu_count() or 1) // workers)
     results: dict[tuple[str, int], dict] = {}
     if not tasks:
@@ -108,8 +184,8 @@ def run_local(tasks: list[tuple[str, int, dict, Path]], report, workers: int,
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
                                initargs=(threads,))
     try:
-        futures = {pool.submit(run_one, recipe, str(run_dir), run_info(name, run_dir)): (name, seed)
-                   for name, seed, recipe, run_dir in tasks}
+        futures = {pool.submit(target, recipe, str(run_dir), run_info(name, run_dir), **(rest[0] if rest else {})):
+                   (name, seed) for name, seed, recipe, run_dir, *rest in tasks}
         for fut in as_completed(futures):
             name, seed = futures[fut]
             try:

@@ -31,10 +31,11 @@ from ..commands import cli
 from ..files import atomic_write_bytes, atomic_write_json
 from ..losses import LOSSES
 from ..runs import finished_run, finished_summary, manifest_problem, read_summary
-from .backends import run_local
+from . import search as srch
+from .backends import run_local, run_to
 from .report import cell, metric_of, sign, table, write_plot, write_results
 
-COMPARISON_KEYS = {"base", "variants", "baseline", "seeds", "set", "description", "tune", "metric"}
+COMPARISON_KEYS = {"base", "variants", "baseline", "seeds", "set", "description", "tune", "metric", "search"}
 
 
 class ComparisonError(rcp.RecipeError):
@@ -123,7 +124,7 @@ class Progress:
     def __call__(self, name: str, seed, summary: dict) -> None:
         self.done += 1
         status = summary.get("status")
-        detail = _headline(summary, self.metric) if status == "completed" else cell(summary.get("error"))
+        detail = _headline(summary, self.metric) if status in ("completed", "paused") else cell(summary.get("error"))
         what = f"seed {seed}" if self.tag == "seed" else f"{self.tag}={seed}"
         print(f"  [{self.done}/{self.total}] {name} {what}: {status}  {detail}", flush=True)
 
@@ -131,6 +132,9 @@ class Progress:
 def _headline(summary: dict, chosen: str | None = None) -> str:
     final = summary.get("final", {})
     metric = metric_of([final], chosen)
+    if summary.get("status") == "paused":  # a search's rung: no test figure yet
+        return (f"epoch {summary.get('epochs_completed')}, val_{metric} {final.get(f'val_{metric}', math.nan):.4f}, "
+                f"{summary.get('train_seconds', 0):.1f} s")
     return (f"val_{metric} {final.get(f'val_{metric}', math.nan):.4f}, test_{metric} "
             f"{final.get(f'test_{metric}', math.nan):.4f}, {summary.get('train_seconds', 0):.1f} s")
 
@@ -143,6 +147,20 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def search_spec(c: dict, args) -> dict | None:
+    """The parsed search of --search (a Python literal dict) or the file's `search` key, or None."""
+    if args.search is not None:
+        try:
+            import ast
+            spec = ast.literal_eval(args.search)
+        except (ValueError, SyntaxError) as e:
+            raise cli.UsageError(f"--search: not a Python literal dict ({e})") from None
+        return srch.parse_search(spec, "--search")
+    if c.get("search") is not None:
+        return srch.parse_search(c["search"], f"{args.comparison}: key 'search'")
+    return None
 
 
 def tune_grids(c: dict, cli_tune: str | None, where: str) -> tuple[str, dict[str, list]] | None:
@@ -281,6 +299,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="override a key in every variant (repeatable)")
     p.add_argument("--tune", metavar="KEY=[V,...]", help="choose KEY for each variant on validation from this grid "
                    "(first seed), then run the seeds at it, e.g. --tune 'optimizer.lr=[1e-4,1e-3,1e-2]'")
+    p.add_argument("--search", metavar="SPEC", help="search each variant with successive halving before its seeds, "
+                   "e.g. \"{'method': 'asha', 'trials': 9, 'max_epochs': 9, 'space': {'optimizer.lr': "
+                   "'loguniform(1e-4, 1e-1)'}}\" (docs/recipes.md)")
     p.add_argument("--logdir", default="logs", help="parent folder (default: logs)")
     p.add_argument("--force", action="store_true", help="re-run finished runs too")
     p.add_argument("--cluster", metavar="ADDRESS", help="run on Dask: a scheduler address (tcp://HOST:PORT), a "
@@ -333,15 +354,19 @@ class Runner:
                 todo.append((name, tag, recipe, run_dir))
         return done, todo
 
-    def execute(self, what: str, jobs, tag: str = "seed") -> dict:
-        """Every job's summary, {(name, tag): summary}, training those not finished yet."""
+    def execute(self, what: str, jobs, tag: str = "seed", target=None) -> dict:
+        """Every job's summary, {(name, tag): summary}, training those not finished yet (with `target`, a search's
+        rung: every job goes to it, and it returns at once for a run already at its rung)."""
         args = self.args
-        done, todo = self.pending(jobs)
+        done, todo = self.pending(jobs) if target is None else ({}, list(jobs))
         workers = min(args.workers or os.cpu_count() or 1, max(len(todo), 1))
         where = f"Dask cluster {args.cluster}" if args.cluster else f"{workers} worker{'s' if workers > 1 else ''}"
         print(f"{args.comparison}: {what}; {len(done)} finished earlier, {len(todo)} to run on {where}", flush=True)
         progress = Progress(len(todo), tag, self.metric)
         try:
+            if args.cluster and target is not None:
+                raise cli.UsageError("--cluster: a search runs on local workers for now (pausing a trial on one Dask "
+                                     "worker and continuing it on another is not built yet)")
             if args.cluster:
                 from .cluster import ClusterError, run_dask
                 try:
@@ -352,7 +377,7 @@ class Runner:
                         cli.remove_dirs(self.created)
                     raise cli.UsageError(str(e)) from None
             else:
-                done.update(run_local(todo, progress, workers, args.threads))
+                done.update(run_local(todo, progress, workers, args.threads, target=target))
         except KeyboardInterrupt:
             print(f"\ninterrupted after {progress.done} of {cli.count(progress.total, 'run')}; the runs in progress "
                   f"were stopped; finished runs are kept in {self.out_dir}, and the same command resumes from them",
@@ -442,12 +467,21 @@ def main(argv=None) -> int:
     c = load_comparison(args.comparison)
     recipes = variant_recipes(c, args.overrides, args.comparison)
     tuning = tune_grids(c, args.tune, args.comparison)
+    searching = search_spec(c, args)
+    if searching and tuning:
+        raise cli.UsageError(f"{args.comparison}: give a search or a tune, not both (a search's space can hold the "
+                             f"tuned key)")
     n_seeds = args.seeds or c.get("seeds", 1)
     out_dir = Path(args.logdir) / Path(args.comparison).stem
     tune_jobs = tuning_runs(recipes, tuning, out_dir, "--tune" if args.tune else f"{args.comparison}: tune")
     tune_at = f"--tune {args.tune}" if args.tune else args.comparison
+    search_at = "--search" if args.search else f"{args.comparison}: search"
+    trial_jobs = [(f"{search_at}: variant {n!r}, {t['name']} ({t['labels']})",
+                   srch.trial_recipe(r, t, searching["max_epochs"], r["seed"], search_at))
+                  for n, r in recipes.items() for t in srch.make_trials(searching)] if searching else []
     check_buildable([(f"{args.comparison}: variant {n!r}", r) for n, r in recipes.items()] +
-                    [(f"{tune_at}: variant {n!r} (tune {tuning[0]}={lab})", r) for n, lab, r, _ in tune_jobs])
+                    [(f"{tune_at}: variant {n!r} (tune {tuning[0]}={lab})", r) for n, lab, r, _ in tune_jobs] +
+                    trial_jobs)
     if args.cluster:  # a malformed address is refused before anything is written
         from .cluster import ClusterError, parse_spec
         try:
@@ -464,6 +498,15 @@ def main(argv=None) -> int:
         trials = runner.execute(f"tuning {key} over {n_trials} (first seed)", tune_jobs, key)
         tuned = choose_tuned(recipes, tuning, trials, c.get("metric"))
         write_tuning(out_dir, key, grids, tuned, trials, c.get("metric"))
+    for name in list(recipes) if searching else []:
+        best, _ = srch.run_search(name, recipes[name], searching, out_dir, lambda what, jobs: runner.execute(
+            what, jobs, "seed", target=run_to), c.get("metric"), search_at)
+        r = copy.deepcopy(recipes[name])
+        for key, value in best["values"].items():
+            rcp.set_path(r, key, value, where=f"{search_at} {key}")
+        r["epochs"] = searching["max_epochs"]
+        recipes[name] = rcp.validate(r, f"{search_at}: variant {name!r} ({best['name']})")
+        tuned[name] = f"{best['name']}: " + ", ".join(f"{k}={v}" for k, v in best["labels"].items())
     jobs = [(name, k, dict(r, seed=r["seed"] + k), out_dir / name / f"seed{r['seed'] + k}")
             for name, r in recipes.items() for k in range(n_seeds)]
     results = runner.execute(f"{cli.count(len(recipes), 'variant')} x {cli.count(n_seeds, 'seed')}", jobs)

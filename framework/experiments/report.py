@@ -53,7 +53,7 @@ LOWER_IS_BETTER = ("loss", "bits_per_char", "perplexity", "rmse")
 def metric_of(finals: list[dict], chosen: str | None = None) -> str:
     """The metric a comparison chooses and reports by: its file's `metric` if it names one, else "accuracy" for
     classification and "r2" for regression."""
-    return chosen or ("accuracy" if any("test_accuracy" in f for f in finals) else "r2")
+    return chosen or ("accuracy" if any("test_accuracy" in f or "val_accuracy" in f for f in finals) else "r2")
 
 
 def sign(metric: str) -> int:
