@@ -105,7 +105,8 @@ def _completed_runs(logdir: Path) -> dict[str, Path]:
     """{recipe as canonical JSON: run directory} for every completed, never extended run in the comparisons under
     logdir (its files are checked against its manifest only when it is about to be copied)."""
     found = {}
-    for recipe_file in sorted(logdir.glob("*/*/*/recipe.json")) + sorted(logdir.glob("*/*/tune/*/recipe.json")):
+    for recipe_file in sorted(logdir.glob("*/*/*/recipe.json")) + sorted(logdir.glob("*/*/tune/*/recipe.json")) + \
+            sorted(logdir.glob("*/*/search/*/*/recipe.json")):
         try:
             recipe = json.loads(recipe_file.read_text())
         except (OSError, ValueError):

@@ -148,8 +148,13 @@ def trial_recipe(base: dict, trial: dict, max_epochs: int, seed: int, where: str
     for key, value in trial["values"].items():
         rcp.set_path(r, key, value, where=f"{where} {key}")
     r["epochs"], r["seed"] = max_epochs, seed
-    cbs = [c for c in r.get("callbacks") or [] if (c if isinstance(c, str) else c.get("name")) != "checkpoint"]
-    r["callbacks"] = [*cbs, {"name": "checkpoint", "every": 1}]
+    cbs = list(r.get("callbacks") or [])
+    at = [i for i, c in enumerate(cbs) if (c if isinstance(c, str) else c.get("name")) == "checkpoint"]
+    if not at:
+        cbs.append("checkpoint")
+    elif not isinstance(cbs[at[0]], str) and cbs[at[0]].get("every", 1) != 1:
+        cbs[at[0]] = {**cbs[at[0]], "every": 1}
+    r["callbacks"] = cbs  # with the variant's own checkpoint callback, a finished trial is the seed's run too
     return rcp.validate(r, f"{where} {trial['name']}")
 
 
