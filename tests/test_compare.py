@@ -554,3 +554,17 @@ def test_a_comparison_chooses_by_its_metric_lowest_loss_first(tmp_path, repo_roo
     losses = {b: json.loads((tmp_path / "c" / "fast" / "tune" / f"batch_size={b}" / "summary.json").read_text())
               ["final"]["val_loss"] for b in (64, 512)}
     assert f"**{min(losses, key=losses.get)}**" in tuning
+
+
+def test_a_recipe_file_is_tuned_without_a_comparison_file_and_lines_do_not_interleave(tmp_path, repo_root):
+    """`framework.compare RECIPE --tune ...`: the recipe alone, one variant named after it. The workers' own output
+    (here the recipe's progress logger) is silenced: the command's lines are one per finished run, whole."""
+    recipe = repo_root / "recipes" / "iris_adam.py"
+    out = compare(str(recipe), "--tune", "optimizer.lr=[1e-3,1e-2]", "--seeds", "2", "--set", "epochs=3",
+                  "--set", "loggers=['progress']", "--logdir", str(tmp_path), "--workers", "2", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader((tmp_path / "iris_adam" / "results.csv").open()))
+    assert [r["variant"] for r in rows] == ["iris_adam"] and rows[0]["tuned"] in ("0.001", "0.01")
+    head = out.stdout.split("| variant")[0].splitlines()
+    assert head and all(line.startswith((str(recipe), "  ")) for line in head), head
+    assert "epoch" not in out.stdout.split("| variant")[0]

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import sys
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -161,6 +162,9 @@ def run_info(variant: str, run_dir: Path) -> dict:
 
 def _worker_init(threads: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent decides
+    # a recipe's progress logger would write each worker's epochs into one terminal, lines interleaved: the
+    # comparison prints one line per finished run instead (errors still reach stderr)
+    sys.stdout = open(os.devnull, "w")  # for the worker's whole life
     tune_malloc()
     try:  # also caps pools that exist already (BLAS reads the environment variables only at load time)
         from threadpoolctl import threadpool_limits

@@ -43,9 +43,19 @@ class ComparisonError(rcp.RecipeError):
 
 
 def load_comparison(path: str | os.PathLike) -> dict[str, Any]:
-    """Execute a comparison file and check its `comparison` dict."""
+    """Execute a comparison file and check its `comparison` dict. A recipe file (a top-level `recipe`, no
+    `comparison`) is a comparison of that recipe alone, one variant named after the file, for --tune, --search and
+    --seeds without writing a comparison file."""
     path = Path(path)
-    c = rcp.run_file(path, "comparison", ComparisonError)
+    text = path.read_text(errors="replace") if path.is_file() else ""
+    if re.search(r"^recipe\s*=", text, re.M) and not re.search(r"^comparison\s*=", text, re.M):
+        rcp.load_raw(path)  # a recipe file: a comparison of it alone (its mistakes named as a recipe's)
+        return load_comparison_dict({"base": path.name, "variants": {path.stem: {}}}, path)
+    return load_comparison_dict(rcp.run_file(path, "comparison", ComparisonError), path)
+
+
+def load_comparison_dict(c: dict, path: Path) -> dict[str, Any]:
+    """Check a comparison dict from file `path` (relative paths in it are relative to the file)."""
     unknown = set(c) - COMPARISON_KEYS
     if unknown:
         raise ComparisonError(f"{path}: unknown key {sorted(unknown)[0]!r}; "
