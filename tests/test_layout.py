@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAMEWORK = ROOT / "framework"
-ENTRY_POINTS = {"run", "evaluate", "predict", "export", "plugins", "compare"}  # `python -m framework.X` shims
+ENTRY_POINTS = {"run", "evaluate", "predict", "export", "plugins", "compare", "generate"}  # `python -m framework.X` shims
 
 
 def imports(path: Path) -> set[str]:
