@@ -8,7 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAMEWORK = ROOT / "framework"
-ENTRY_POINTS = {"run", "evaluate", "predict", "export", "plugins", "compare", "generate"}  # `python -m framework.X` shims
+# `python -m framework.X` shims
+ENTRY_POINTS = {"run", "evaluate", "predict", "export", "plugins", "compare", "generate"}
 
 
 def imports(path: Path) -> set[str]:

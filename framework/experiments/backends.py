@@ -84,7 +84,10 @@ def run_one(recipe: dict, run_dir: str, info: dict | None = None, stop=None) -> 
 
 
 class Paused(Exception):
-    """Raised at a search's rung: the run stops with its checkpoint of that epoch, to continue from it later."""
+    """Raised at a search's rung: the run stops with its checkpoint of that epoch, to continue from it later
+    (`paused`: loggers record no failure)."""
+
+    paused = True
 
 
 class _PauseAt:

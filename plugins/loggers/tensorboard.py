@@ -165,7 +165,7 @@ class TensorBoardLogger(Callback):
         self._close()
 
     def on_exception(self, trainer, state):
-        if self.writers:
+        if self.writers and not getattr(state.exception, "paused", False):  # a search's pause is no failure
             self.writers["validation"].add_summary(session_end(False))
         self._close()
 
