@@ -151,3 +151,14 @@ def test_an_interrupted_search_decides_as_an_uninterrupted_one(searched, tmp_pat
 
 def io_lines(text):
     return text.splitlines()
+
+
+def test_a_search_on_dask_decides_as_on_local_workers(searched, tmp_path):
+    """The same search on a Dask cluster (a LocalCluster of 2 single-threaded workers): each rung's runs go to the
+    workers with their folders, continue there and come back; the same trials promoted, the same figures."""
+    pytest.importorskip("distributed", reason="Dask is not installed (pip install \".[cluster]\")")
+    done, comp, _ = searched
+    out = compare(str(comp), "--logdir", str(tmp_path), "--cluster", "local:2", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    a = (done / "a" / "c" / "mlp" / "search" / "search.csv").read_text()
+    assert (tmp_path / "c" / "mlp" / "search" / "search.csv").read_text() == a

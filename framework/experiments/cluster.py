@@ -87,15 +87,18 @@ def clean_stale_folders(parent: str | None = None) -> list[str]:
     return removed
 
 
-def train_remote(recipe: dict, info: dict | None = None, token: str | None = None) -> dict:
+def train_remote(recipe: dict, info: dict | None = None, token: str | None = None, stop_at: int | None = None,
+                 files_in: dict[str, bytes] | None = None) -> dict:
     """Runs on a worker: pin BLAS threads to this worker's share of its machine's cores, train in a
     temporary folder, and return {"recipe", "summary", "files": {relative path: bytes}}. With the submission's
     `token`, the run records on the scheduler that it started on this worker (a restart is charged only to runs
-    that had started) and stops at its next batch once its client asks (Ctrl-C, or a run given up)."""
+    that had started) and stops at its next batch once its client asks (Ctrl-C, or a run given up). With `stop_at`
+    (a search's rung), the run's folder as far as it got (`files_in`: its checkpoint, records and TensorBoard files)
+    is laid out first and the run continues to that epoch (`run_to`)."""
     from threadpoolctl import threadpool_limits
 
     from ..malloc import tune_malloc
-    from .backends import run_one
+    from .backends import run_one, run_to
 
     threads = blas_share()
     tune_malloc()
@@ -105,8 +108,14 @@ def train_remote(recipe: dict, info: dict | None = None, token: str | None = Non
         _follow_client(token, stop, done)
     tmp = tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-")
     try:
+        for rel, data in (files_in or {}).items():
+            if Path(rel).is_absolute() or ".." in Path(rel).parts:
+                raise ClusterError(f"refusing to write {rel!r} outside the run directory")
+            (Path(tmp) / rel).parent.mkdir(parents=True, exist_ok=True)
+            (Path(tmp) / rel).write_bytes(data)
         with threadpool_limits(threads):
-            summary = run_one(recipe, tmp, info, stop=stop.is_set)
+            summary = run_one(recipe, tmp, info, stop=stop.is_set) if stop_at is None else \
+                run_to(recipe, tmp, info, stop_at)
         files = {str(p.relative_to(tmp)): p.read_bytes() for p in Path(tmp).rglob("*") if p.is_file()}
     finally:
         done.set()
@@ -268,11 +277,17 @@ class _Submission:
             self.submit(task)
 
     def submit(self, task) -> None:
-        name, seed, recipe, run_dir = task
+        name, seed, recipe, run_dir, *rest = task
         attempt = self.submitted[name, seed] = self.submitted.get((name, seed), -1) + 1
         key = f"npframe-{name}-seed{recipe['seed']}-{self.token}-{attempt}"
         info = run_info(name, run_dir)
-        fut = self.client.submit(train_remote, recipe, info, self.token, key=key, pure=False, retries=self.retries)
+        extra = {}
+        if rest and rest[0].get("stop_at") is not None:  # a search's rung: the run's folder goes along
+            extra = {"stop_at": rest[0]["stop_at"], "files_in": {
+                str(p.relative_to(run_dir)): p.read_bytes() for p in Path(run_dir).rglob("*") if p.is_file()}
+                if Path(run_dir).is_dir() else {}}
+        fut = self.client.submit(train_remote, recipe, info, self.token, key=key, pure=False, retries=self.retries,
+                                 **extra)
         self.pending[fut] = task
 
     def run(self, results: dict, poll: float) -> None:
@@ -297,7 +312,7 @@ class _Submission:
 
     def finish(self, fut, results: dict) -> None:
         task = self.pending.pop(fut)
-        name, seed, recipe, run_dir = task
+        name, seed, recipe, run_dir, *_ = task
         try:
             result = fut.result()
             check_returned(recipe, result)
@@ -328,7 +343,7 @@ class _Submission:
             starts, alive = self.client.run_on_scheduler(started_and_alive, path=[STARTED, self.token])
         except Exception:  # a scheduler that refuses to run code: the scheduler's own limit still applies
             return
-        for fut, (name, seed, _, _) in list(self.pending.items()):
+        for fut, (name, seed, *_) in list(self.pending.items()):
             new = {(fut.key, w) for w in starts.get(fut.key, {}) if w not in alive} - self.charged
             if not new:
                 continue

@@ -375,9 +375,6 @@ class Runner:
         print(f"{args.comparison}: {what}; {len(done)} finished earlier, {len(todo)} to run on {where}", flush=True)
         progress = Progress(len(todo), tag, self.metric)
         try:
-            if args.cluster and target is not None:
-                raise cli.UsageError("--cluster: a search runs on local workers for now (pausing a trial on one Dask "
-                                     "worker and continuing it on another is not built yet)")
             if args.cluster:
                 from .cluster import ClusterError, run_dask
                 try:
