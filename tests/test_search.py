@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,18 +126,54 @@ def test_a_search_end_to_end_continues_trials_exactly(searched, repo_root):
     assert "Traceback" not in refused.stderr
 
 
-def test_an_interrupted_search_decides_as_an_uninterrupted_one(searched, tmp_path):
-    done, comp, _ = searched
-    proc = subprocess.Popen([sys.executable, "-m", "framework.compare", str(comp), "--logdir",
-                             str(tmp_path / "cut"), "--workers", "2"], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    for line in proc.stdout:  # Ctrl-C (the process group, as a terminal sends it) once the second rung starts
-        if "search rung 2 of 3" in line:
+def workers_of(pid: int) -> list[int]:
+    """The worker processes a command spawned (multiprocessing's spawn_main), not its resource tracker."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid and "spawn_main" in cmd and "resource_tracker" not in cmd:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def interrupt(comp, logdir, cwd, at: str, how):
+    """Start the search, and once `at` is printed, interrupt it with `how(process)`; returns its exit code and
+    stderr."""
+    proc = subprocess.Popen([sys.executable, "-m", "framework.compare", str(comp), "--logdir", str(logdir),
+                             "--workers", "2"], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    for line in proc.stdout:
+        if at in line:
             time.sleep(0.5)
-            os.killpg(proc.pid, signal.SIGINT)
+            how(proc)
             break
-    proc.communicate(timeout=120)
-    assert proc.returncode == 130
+    _, err = proc.communicate(timeout=180)
+    return proc.returncode, err
+
+
+def test_an_interrupted_search_decides_as_an_uninterrupted_one(searched, tmp_path):
+    """Interrupted twice, as the issue asks: Ctrl-C in the second rung (the process group, as a terminal sends it),
+    then, continued, a worker killed (kill -9) in the third; continued again, it ends with the same trials
+    promoted and the same final weights as the search that ran straight through."""
+    done, comp, _ = searched
+    code, _ = interrupt(comp, tmp_path / "cut", tmp_path, "search rung 2 of 3", lambda p: os.killpg(p.pid,
+                                                                                                   signal.SIGINT))
+    assert code == 130
+
+    def kill_a_worker(p):
+        for _ in range(50):
+            pids = workers_of(p.pid)
+            if pids:
+                os.kill(pids[0], signal.SIGKILL)
+                return
+            time.sleep(0.1)
+
+    code, err = interrupt(comp, tmp_path / "cut", tmp_path, "search rung 3 of 3", kill_a_worker)
+    assert code == 1 and "no decision is made without them: run the same command again" in err, err
     resumed = compare(str(comp), "--logdir", str(tmp_path / "cut"), "--workers", "2", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     a = (done / "a" / "c" / "mlp" / "search" / "search.csv").read_text()

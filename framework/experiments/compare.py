@@ -507,8 +507,12 @@ def main(argv=None) -> int:
         tuned = choose_tuned(recipes, tuning, trials, c.get("metric"))
         write_tuning(out_dir, key, grids, tuned, trials, c.get("metric"))
     for name in list(recipes) if searching else []:
-        best, _ = srch.run_search(name, recipes[name], searching, out_dir, lambda what, jobs: runner.execute(
-            what, jobs, "seed", target=run_to), c.get("metric"), search_at)
+        try:
+            best, _ = srch.run_search(name, recipes[name], searching, out_dir, lambda what, jobs: runner.execute(
+                what, jobs, "seed", target=run_to), c.get("metric"), search_at)
+        except srch.SearchStopped as e:
+            print(f"error: {e}", file=sys.stderr)
+            return cli.FAILED
         r = copy.deepcopy(recipes[name])
         for key, value in best["values"].items():
             rcp.set_path(r, key, value, where=f"{search_at} {key}")

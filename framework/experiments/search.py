@@ -34,6 +34,11 @@ class SearchError(rcp.RecipeError):
     """A mistake in a search spec: one line naming the key."""
 
 
+class SearchStopped(Exception):
+    """A run of a rung crashed (a worker killed, say): deciding without it would not be the search's decision, so
+    the search stops; the same command continues it (finished rungs reused, paused trials resumed)."""
+
+
 def parse_search(spec, where: str) -> dict:
     """The search spec with its defaults, every key checked: method "asha" (seeded random trials) or "grid" (every
     combination of the space's lists), trials (asha), max_epochs, min_epochs=1, reduction=3, seeds=1, seed=0,
@@ -209,6 +214,12 @@ def run_search(name: str, base: dict, s: dict, out_dir: Path, execute, metric: s
                 r = trial_recipe(base, records[tname], s["max_epochs"], seed, where)
                 jobs.append((tname, seed, r, folder / tname / f"seed{seed}", {"stop_at": epoch}))
         results = execute(f"search rung {k + 1} of {len(steps)}: {len(active)} trial(s) to epoch {epoch}", jobs)
+        crashed = [(n, sd) for (n, sd), res in sorted(results.items()) if res.get("status") == "failed"]
+        if crashed:
+            raise SearchStopped(f"{where}: search for variant {name!r}, rung {k + 1} (epoch {epoch}): "
+                                f"{', '.join(f'{n} seed {sd}' for n, sd in crashed)} failed "
+                                f"({results[crashed[0]].get('error')}); no decision is made without them: run the "
+                                f"same command again to continue")
         runs = [res for res in results.values() if res.get("wall_seconds")]
         if runs:  # worker time the rung's barrier left idle: the slowest run's wall time against each one's
             idle += sum(max(r["wall_seconds"] for r in runs) - r["wall_seconds"] for r in runs)
