@@ -509,7 +509,8 @@ def main(argv=None) -> int:
     for name in list(recipes) if searching else []:
         try:
             best, _ = srch.run_search(name, recipes[name], searching, out_dir, lambda what, jobs: runner.execute(
-                what, jobs, "seed", target=run_to), c.get("metric"), search_at)
+                what, jobs, "seed", target=run_to), c.get("metric"), search_at,
+                workers=args.workers or os.cpu_count() or 1)
         except srch.SearchStopped as e:
             print(f"error: {e}", file=sys.stderr)
             return cli.FAILED

@@ -18,6 +18,7 @@ import itertools
 import json
 import math
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -189,7 +190,7 @@ def score(summary: dict, epoch: int, metric: str | None) -> float | None:
 
 
 def run_search(name: str, base: dict, s: dict, out_dir: Path, execute, metric: str | None, where: str,
-               log=print) -> tuple[dict, list[dict]]:
+               log=print, workers: int = 1) -> tuple[dict, list[dict]]:
     """Run the search for one variant: returns (the best trial, every trial's record). `execute(what, jobs)` trains
     (name, tag, recipe, run_dir, {"stop_at": epoch}) jobs and returns {(name, tag): summary}."""
     trials = make_trials(s)
@@ -213,16 +214,19 @@ def run_search(name: str, base: dict, s: dict, out_dir: Path, execute, metric: s
                 seed = base["seed"] + i
                 r = trial_recipe(base, records[tname], s["max_epochs"], seed, where)
                 jobs.append((tname, seed, r, folder / tname / f"seed{seed}", {"stop_at": epoch}))
+        t0 = time.time()
         results = execute(f"search rung {k + 1} of {len(steps)}: {len(active)} trial(s) to epoch {epoch}", jobs)
+        wall = time.time() - t0
         crashed = [(n, sd) for (n, sd), res in sorted(results.items()) if res.get("status") == "failed"]
         if crashed:
             raise SearchStopped(f"{where}: search for variant {name!r}, rung {k + 1} (epoch {epoch}): "
                                 f"{', '.join(f'{n} seed {sd}' for n, sd in crashed)} failed "
                                 f"({results[crashed[0]].get('error')}); no decision is made without them: run the "
                                 f"same command again to continue")
-        runs = [res for res in results.values() if res.get("wall_seconds")]
-        if runs:  # worker time the rung's barrier left idle: the slowest run's wall time against each one's
-            idle += sum(max(r["wall_seconds"] for r in runs) - r["wall_seconds"] for r in runs)
+        ran = [r["wall_seconds"] for r in results.values() if r.get("wall_seconds") and r.get("finished", "") >=
+               time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t0))]  # trained in this rung, not found done
+        if ran:  # worker time the rung left idle: its wall time on the workers it could use, less their runs'
+            idle += max(0.0, wall * min(workers, len(ran)) - sum(ran))
         for tname in active:
             rec = records[tname]
             rec["rung"] = epoch
@@ -253,7 +257,7 @@ def run_search(name: str, base: dict, s: dict, out_dir: Path, execute, metric: s
     for t in active[1:]:
         records[t]["stopped"] = "reached the last rung"
     log(f"  chosen: {best['name']} ({', '.join(f'{k}={v}' for k, v in best['labels'].items())}); idle worker "
-        f"time at the rungs' barriers: {idle:.0f} s")
+        f"time at the rungs' barriers: {idle:.0f} s (the rungs' wall time on {workers} worker(s), less their runs)")
     write_report(folder, s, list(records.values()), steps, metric, idle)
     return best, list(records.values())
 
