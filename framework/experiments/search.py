@@ -206,7 +206,7 @@ def run_search(name: str, base: dict, s: dict, out_dir: Path, execute, metric: s
     sgn = sign(metric or "accuracy")
     records = {t["name"]: {**t, "rung": 0, "scores": {}, "stopped": ""} for t in trials}
     active = [t["name"] for t in trials]
-    idle = 0.0
+    idle = None  # measured only over rungs whose runs this command trained
     for k, epoch in enumerate(steps):
         jobs = []
         for tname in active:
@@ -226,7 +226,7 @@ def run_search(name: str, base: dict, s: dict, out_dir: Path, execute, metric: s
         ran = [r["wall_seconds"] for r in results.values() if r.get("wall_seconds") and r.get("finished", "") >=
                time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t0))]  # trained in this rung, not found done
         if ran:  # worker time the rung left idle: its wall time on the workers it could use, less their runs'
-            idle += max(0.0, wall * min(workers, len(ran)) - sum(ran))
+            idle = (idle or 0.0) + max(0.0, wall * min(workers, len(ran)) - sum(ran))
         for tname in active:
             rec = records[tname]
             rec["rung"] = epoch
@@ -256,14 +256,19 @@ def run_search(name: str, base: dict, s: dict, out_dir: Path, execute, metric: s
     best["stopped"] = "the best at the last rung"
     for t in active[1:]:
         records[t]["stopped"] = "reached the last rung"
-    log(f"  chosen: {best['name']} ({', '.join(f'{k}={v}' for k, v in best['labels'].items())}); idle worker "
-        f"time at the rungs' barriers: {idle:.0f} s (the rungs' wall time on {workers} worker(s), less their runs)")
+    log(f"  chosen: {best['name']} ({', '.join(f'{k}={v}' for k, v in best['labels'].items())}); {idle_text(idle)}")
     write_report(folder, s, list(records.values()), steps, metric, idle)
     return best, list(records.values())
 
 
+def idle_text(idle: float | None) -> str:
+    if idle is None:
+        return "idle worker time not measured (this command trained none of the search's runs)"
+    return f"idle worker time at the rungs: {idle:.0f} s (each rung's wall time on its workers, less their runs')"
+
+
 def write_report(folder: Path, s: dict, records: list[dict], steps: list[int], metric: str | None,
-                 idle: float) -> None:
+                 idle: float | None) -> None:
     """search.csv and search.md (every trial: its values, the rung it reached, validation per rung, why it
     stopped) and search.png (validation against epochs for every trial, rungs marked)."""
     keys = [d[0] for d in s["dims"]]
@@ -277,7 +282,7 @@ def write_report(folder: Path, s: dict, records: list[dict], steps: list[int], m
     m = metric or "accuracy"
     lines = [f"# search ({s['method']})", "", f"{len(records)} trials, {s['seeds']} seed(s) each, rungs at epochs "
              f"{', '.join(map(str, steps))}, reduction {s['reduction']}; validation {m} averaged over the seeds "
-             f"decides. Idle worker time at the rungs: {idle:.0f} s.", "",
+             f"decides; {idle_text(idle)}.", "",
              "| trial | " + " | ".join(map(cell, keys)) + " | rung | " + " | ".join(f"val @{e}" for e in steps)
              + " | why it stopped |", "|" + " --- |" * (len(keys) + len(steps) + 3)]
     for r in records:
