@@ -18,7 +18,7 @@ from .build import build_model, input_shape_of
 from .data import describe  # noqa: F401  (re-exported: framework.inference.describe)
 from .layers import Sequential, sigmoid
 from .recipe import RecipeError, validate
-from .runs import read_description
+from .runs import dropped, read_description
 
 
 class InputError(ValueError):
@@ -164,6 +164,8 @@ def load(run_dir: str | os.PathLike, checkpoint: str = ckpt.DEFAULT) -> Predicto
     except (OSError, ValueError) as e:
         raise RecipeError(f"{run_dir}: not a run directory (recipe.json: {e})") from None
     path = ckpt.checkpoint_dir(run_dir) / f"{checkpoint}.npz"
+    if not path.is_file() and dropped(run_dir, f"checkpoints/{checkpoint}.npz"):
+        raise RecipeError(f"{path}: {dropped(run_dir, f'checkpoints/{checkpoint}.npz')}")
     if not path.is_file():
         other = "last" if checkpoint == "best" else "best"
         hint = " (the recipe needs the 'checkpoint' callback)"

@@ -104,6 +104,48 @@ def write_manifest(run_dir: str | os.PathLike) -> None:
     atomic_write_json(run_dir / MANIFEST, {"files": files})
 
 
+DROPPED = "not published: comparisons in docs/results keep no checkpoints (train the run again to use it)"
+
+
+def drop_checkpoints(run_dir: str | os.PathLike) -> int:
+    """Delete a run's checkpoints (a published comparison's runs are figures, not weights), recording each in the
+    manifest as dropped, so the run stays complete and reusable but is never loaded or continued. Returns the bytes
+    freed. A search's trial paused at a rung it stopped at loses them too (its summary says so; it cannot be
+    continued). Any other unfinished run is left alone."""
+    run_dir = Path(run_dir)
+    try:
+        manifest = json.loads((run_dir / MANIFEST).read_text())
+    except (OSError, ValueError):
+        summary = read_summary(run_dir)
+        if summary.get("status") != "paused":
+            return 0
+        freed = sum(p.stat().st_size for p in (run_dir / "checkpoints").glob("*.npz"))
+        for p in (run_dir / "checkpoints").glob("*.npz"):
+            p.unlink()
+        if freed:
+            atomic_write_json(run_dir / SUMMARY, dict(summary, checkpoints=DROPPED))
+        return freed
+    freed = 0
+    for p in sorted((run_dir / "checkpoints").glob("*.npz")):
+        entry = manifest["files"].get(str(p.relative_to(run_dir)))
+        if entry is None:
+            continue
+        freed += p.stat().st_size
+        entry["dropped"] = DROPPED
+        p.unlink()
+    atomic_write_json(run_dir / MANIFEST, manifest)
+    return freed
+
+
+def dropped(run_dir: str | os.PathLike, name: str) -> str | None:
+    """Why a run's file `name` (e.g. "checkpoints/last.npz") is not there, if drop_checkpoints removed it."""
+    try:
+        entry = json.loads((Path(run_dir) / MANIFEST).read_text())["files"].get(name) or {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        entry = {}
+    return entry.get("dropped") or read_summary(run_dir).get("checkpoints")
+
+
 def manifest_problem(run_dir: str | os.PathLike) -> str | None:
     """None if the run's files are all there as its manifest lists them; else what is wrong, in a few words."""
     run_dir = Path(run_dir)
@@ -113,6 +155,8 @@ def manifest_problem(run_dir: str | os.PathLike) -> str | None:
         return "no manifest (not finished, or written before manifests)"
     for name, entry in files.items():
         p = run_dir / name
+        if entry.get("dropped"):  # left out on purpose (drop_checkpoints), recorded as such
+            continue
         if not p.is_file():
             return f"{name} is missing"
         if p.stat().st_size != entry.get("bytes") or _digest(p) != entry.get("sha256"):
@@ -178,6 +222,8 @@ def load_run(run_dir: str | Path, which: str = "last", weights_only: bool = Fals
     if not recipe_file.is_file():
         raise rcp.RecipeError(f"{run_dir}: not a run directory (no recipe.json)")
     path = ckpt.checkpoint_dir(run_dir) / f"{which}.npz"
+    if not path.is_file() and dropped(run_dir, f"checkpoints/{which}.npz"):
+        raise rcp.RecipeError(f"{path}: {dropped(run_dir, f'checkpoints/{which}.npz')}")
     if not path.is_file():
         if which == "last" and not weights_only:  # resuming
             raise rcp.RecipeError(f"{path}: no such checkpoint; {resume_hint(run_dir)}")

@@ -199,3 +199,28 @@ def test_a_search_on_dask_decides_as_on_local_workers(searched, tmp_path):
     assert out.returncode == 0, out.stderr
     a = (done / "a" / "c" / "mlp" / "search" / "search.csv").read_text()
     assert (tmp_path / "c" / "mlp" / "search" / "search.csv").read_text() == a
+
+
+def test_dropped_checkpoints_keep_a_search_reusable_and_are_named(searched, tmp_path):
+    """--drop-checkpoints (for publishing): every run loses its checkpoints, recorded as such; the same command
+    then trains nothing and decides alike; loading a run says why its weights are not there."""
+    import shutil
+
+    from framework import load
+    from framework.recipe import RecipeError
+
+    done, original, _ = searched
+    shutil.copytree(done / "a", tmp_path / "a", symlinks=True)
+    comp = tmp_path / original.name  # where the copied runs' comparison.json says their file is
+    shutil.copy(original, comp)
+    out = compare(str(comp), "--logdir", str(tmp_path / "a"), "--drop-checkpoints", cwd=tmp_path)
+    assert out.returncode == 0 and "checkpoints dropped:" in out.stdout, out.stderr
+    assert not list((tmp_path / "a").rglob("*.npz"))
+    again = compare(str(comp), "--logdir", str(tmp_path / "a"), cwd=tmp_path)
+    assert again.returncode == 0 and " 0 to run" in again.stdout and "to run on" in again.stdout
+    assert all(" 0 to run" in line for line in again.stdout.splitlines() if "to run on" in line)
+    assert (tmp_path / "a" / "c" / "mlp" / "search" / "search.csv").read_text() == \
+        (done / "a" / "c" / "mlp" / "search" / "search.csv").read_text()
+    trial = next((tmp_path / "a" / "c" / "mlp" / "search").glob("trial*/seed0"))
+    with pytest.raises(RecipeError, match="not published"):
+        load(trial)

@@ -105,6 +105,19 @@ class _PauseAt:
             raise Paused(f"paused after epoch {state.epoch + 1}")
 
 
+def reached(recipe: dict, run_dir, stop_at: int | None) -> dict | None:
+    """The summary of a run of `recipe` in run_dir that is paused at or past epoch `stop_at` (or completed), else
+    None: a search's rung that needs no training."""
+    try:
+        earlier = json.loads((Path(run_dir) / "summary.json").read_text())
+        same = json.loads((Path(run_dir) / "recipe.json").read_text()) == recipe
+    except (OSError, ValueError):
+        return None
+    done = earlier.get("epochs_completed", 0)
+    ok = same and earlier.get("status") in ("paused", "completed") and done >= (stop_at or recipe["epochs"])
+    return earlier if ok else None
+
+
 def run_to(recipe: dict, run_dir: str, info: dict | None = None, stop_at: int | None = None) -> dict:
     """Train a run of `recipe` (its schedule laid out for recipe["epochs"]) up to epoch `stop_at` and pause it there
     (summary status "paused", checkpoints/last.npz of that epoch), continuing from its checkpoint when run_dir holds
@@ -119,14 +132,14 @@ def run_to(recipe: dict, run_dir: str, info: dict | None = None, stop_at: int | 
     while lock is None:
         time.sleep(0.2)
         lock = hold(lock_path)
+    found = reached(recipe, run_dir_p, stop_at)
+    if found is not None:
+        return found  # reached already (a search resumed after an interruption)
     try:
         earlier = json.loads((run_dir_p / "summary.json").read_text())
         same = json.loads((run_dir_p / "recipe.json").read_text()) == recipe
     except (OSError, ValueError):
         earlier, same = {}, False
-    done = earlier.get("epochs_completed", 0)
-    if same and earlier.get("status") in ("paused", "completed") and (done >= (stop_at or recipe["epochs"])):
-        return earlier  # reached already (a search resumed after an interruption)
     started, trainer = time.time(), None
     try:
         if same and earlier.get("status") == "paused":

@@ -30,9 +30,9 @@ from .. import recipe as rcp
 from ..commands import cli
 from ..files import atomic_write_bytes, atomic_write_json
 from ..losses import LOSSES
-from ..runs import finished_run, finished_summary, manifest_problem, read_summary
+from ..runs import drop_checkpoints, finished_run, finished_summary, manifest_problem, read_summary
 from . import search as srch
-from .backends import run_local, run_to
+from .backends import reached, run_local, run_to
 from .report import cell, metric_of, sign, table, write_plot, write_results
 
 COMPARISON_KEYS = {"base", "variants", "baseline", "seeds", "set", "description", "tune", "metric", "search"}
@@ -315,6 +315,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    "'loguniform(1e-4, 1e-1)'}}\" (docs/recipes.md)")
     p.add_argument("--logdir", default="logs", help="parent folder (default: logs)")
     p.add_argument("--force", action="store_true", help="re-run finished runs too")
+    p.add_argument("--drop-checkpoints", action="store_true",
+                   help="once the table is written, delete the runs' checkpoints (recorded in their manifests: the "
+                        "runs stay complete and reusable, but cannot be loaded or continued); for publishing")
     p.add_argument("--cluster", metavar="ADDRESS", help="run on Dask: a scheduler address (tcp://HOST:PORT), a "
                    "scheduler file (scheduler.json), or local[:N] for a LocalCluster of N single-threaded workers "
                    "(needs npframe[cluster])")
@@ -369,7 +372,16 @@ class Runner:
         """Every job's summary, {(name, tag): summary}, training those not finished yet (with `target`, a search's
         rung: every job goes to it, and it returns at once for a run already at its rung)."""
         args = self.args
-        done, todo = self.pending(jobs) if target is None else ({}, list(jobs))
+        if target is None:
+            done, todo = self.pending(jobs)
+        else:  # a search's rung: runs already there (a search continued) need nothing
+            done, todo = {}, []
+            for job in jobs:
+                found = reached(job[2], job[3], job[4].get("stop_at"))
+                if found is not None:
+                    done[job[0], job[1]] = found
+                else:
+                    todo.append(job)
         workers = min(args.workers or os.cpu_count() or 1, max(len(todo), 1))
         where = f"Dask cluster {args.cluster}" if args.cluster else f"{workers} worker{'s' if workers > 1 else ''}"
         print(f"{args.comparison}: {what}; {len(done)} finished earlier, {len(todo)} to run on {where}", flush=True)
@@ -534,6 +546,9 @@ def main(argv=None) -> int:
     print((out_dir / "results.md").read_text())
     if note:
         print(note)
+    if args.drop_checkpoints:
+        freed = sum(drop_checkpoints(p.parent) for p in out_dir.rglob("summary.json"))
+        print(f"checkpoints dropped: {freed / 2 ** 20:,.0f} MB freed")
     written = ", ".join(str(out_dir / f) for f in ("results.csv", "results.md", "results.png", "tuning.md")
                         if (out_dir / f).exists())
     print(f"results: {written}; view: tensorboard --logdir {out_dir}")
