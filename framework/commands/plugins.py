@@ -30,6 +30,7 @@ def main(argv=None) -> int:
         print(f"{registry.PREFIX}{group}")
         if not plugins:
             print("  (none)")
+        width = max([16, *map(len, plugins)])
         for name, pi in plugins.items():
             status = ""
             if args.check:
@@ -39,7 +40,7 @@ def main(argv=None) -> int:
                 except registry.PluginError as e:
                     warnings.warn(str(e), RuntimeWarning, stacklevel=1)
                     status, broken = "  BROKEN", broken + 1
-            print(f"  {name:<16} {pi.dist} {pi.version:<8} {pi.target}{status}")
+            print(f"  {name:<{width}} {pi.dist} {pi.version:<8} {pi.target}{status}")
     return 1 if broken else 0
 
 
