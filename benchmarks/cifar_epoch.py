@@ -10,13 +10,12 @@ further epoch with every layer's forward and backward timed.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import machine  # benchmarks/machine.py
 import numpy as np
+import timing  # benchmarks/timing.py
 
 from framework import SoftmaxCrossEntropy, build_model, registry
 from framework.malloc import tune_malloc
@@ -78,32 +77,6 @@ def torch_epoch(parts, x, y, batch, channels_last) -> float:
     return time.perf_counter() - t0
 
 
-def layer_times(model, opt, x, y, batch) -> dict[str, float]:
-    """Seconds per layer kind (forward and backward) and for the optimizer over one epoch."""
-    timers = defaultdict(float)
-    wrapped = []
-    for layer in model.walk():
-        if layer.children():
-            continue
-        kind = type(layer).__name__
-        for name in ("forward", "backward"):
-            f = getattr(layer, name)
-
-            def timed(*a, f=f, key=f"{kind} {name}", **kw):
-                t = time.perf_counter()
-                out = f(*a, **kw)
-                timers[key] += time.perf_counter() - t
-                return out
-
-            setattr(layer, name, timed)
-            wrapped.append((layer, name))
-    total = npframe_epoch(model, opt, x, y, batch, timers)
-    for layer, name in wrapped:
-        delattr(layer, name)
-    timers["rest (loss, casts, Python)"] = total - sum(timers.values())
-    return dict(sorted(timers.items(), key=lambda kv: -kv[1])), total
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3)
@@ -128,19 +101,13 @@ def main() -> None:
     print(machine.describe())
     print(f"CIFAR-10 reference CNN, batch {args.batch}, {args.images} images per epoch, {args.rounds} rounds, "
           f"order rotated; seconds per 10,000 images, median (min)")
-    names, times = list(methods), {k: [] for k in methods}
-    for f in methods.values():
-        f()  # warm-up
-    for rnd in range(args.rounds):
-        for name in names[rnd % len(names):] + names[:rnd % len(names)]:
-            times[name].append(methods[name]() * 10_000 / args.images)
-    med = {k: statistics.median(v) for k, v in times.items()}
-    for k in names:
-        ratio = f"  npframe / this {med['npframe'] / med[k]:.2f}" if k != "npframe" else ""
-        print(f"  {k:<20} {med[k]:7.2f} ({min(times[k]):.2f}){ratio}")
-    shares, total = layer_times(*npframe_model(), x.reshape(len(x), -1), y, args.batch)
-    print("npframe's time, one epoch with every layer timed: " + ", ".join(
-        f"{k} {100 * v / total:.0f} %" for k, v in shares.items() if v / total >= 0.01))
+    med, times = timing.rotated(methods, args.rounds, 10_000 / args.images)
+    timing.report(med, times)
+    model, opt = npframe_model()
+    flat = x.reshape(len(x), -1)
+    parts, total = timing.layer_times(model, lambda timers: npframe_epoch(model, opt, flat, y, args.batch, timers),
+                                      "rest (loss, casts, Python)")
+    print(f"npframe's time, one epoch with every layer timed: {timing.shares(parts, total)}")
 
 
 if __name__ == "__main__":

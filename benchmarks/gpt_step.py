@@ -11,13 +11,12 @@ with the key/value cache against recomputing the whole context for every charact
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import machine  # benchmarks/machine.py
 import numpy as np
+import timing  # benchmarks/timing.py
 
 from framework import build_model, registry
 from framework.losses import SequenceCrossEntropy
@@ -117,33 +116,6 @@ def torch_steps(parts, x, y, steps) -> float:
     return (time.perf_counter() - t0) / steps
 
 
-def layer_times(parts, x, y, steps):
-    """Seconds per layer kind (forward and backward) over `steps` steps, and the step's total."""
-    model = parts[0]
-    timers, wrapped = defaultdict(float), []
-    for layer in model.walk():
-        if layer.children():
-            continue
-        kind = type(layer).__name__
-        for name in ("forward", "backward"):
-            f = getattr(layer, name)
-
-            def timed(*a, f=f, key=f"{kind} {name}", **kw):
-                t = time.perf_counter()
-                out = f(*a, **kw)
-                timers[key] += time.perf_counter() - t
-                return out
-
-            setattr(layer, name, timed)
-            wrapped.append((layer, name))
-    per_step = npframe_steps(parts, x, y, steps, timers)
-    for layer, name in wrapped:
-        delattr(layer, name)
-    total = per_step * steps
-    timers["rest (loss, Python)"] = total - sum(timers.values())
-    return dict(sorted(timers.items(), key=lambda kv: -kv[1])), total
-
-
 def generation_speed(parts, chars: int) -> dict[str, float]:
     """Characters per second writing `chars` characters after a one-character prompt (the model's weights do not
     change the speed), with the cache and without."""
@@ -183,19 +155,11 @@ def main() -> None:
     print(machine.describe())
     print(f"nanoGPT Shakespeare model, batch {B}, context {T}; {args.steps} steps a round, {args.rounds} rounds, "
           f"order rotated; ms per step, median (min)")
-    names, times = list(methods), {k: [] for k in methods}
-    for f in methods.values():
-        f()  # warm-up
-    for rnd in range(args.rounds):
-        for name in names[rnd % len(names):] + names[:rnd % len(names)]:
-            times[name].append(methods[name]() * 1e3)
-    med = {k: statistics.median(v) for k, v in times.items()}
-    for k in names:
-        ratio = f"  npframe / PyTorch {med['npframe'] / med[k]:.2f}" if k != "npframe" else ""
-        print(f"  {k:<10} {med[k]:7.2f} ({min(times[k]):.2f}){ratio}")
-    shares, total = layer_times(ours, x, y, args.steps)
-    print("npframe's step, every layer timed: " + ", ".join(
-        f"{k} {100 * v / total:.0f} %" for k, v in shares.items() if v / total >= 0.01))
+    med, times = timing.rotated(methods, args.rounds, 1e3)
+    timing.report(med, times, width=10)
+    parts, total = timing.layer_times(ours[0], lambda timers: args.steps * npframe_steps(ours, x, y, args.steps,
+                                                                                         timers))
+    print(f"npframe's step, every layer timed: {timing.shares(parts, total)}")
     speed = generation_speed(ours, args.chars)
     print(f"generation, {args.chars} characters (the context restarts from its last {T // 2} past {T}): "
           f"{speed['cache']:,.0f} characters/s with the key/value cache, {speed['recompute']:,.0f} recomputing the "

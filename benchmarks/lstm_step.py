@@ -7,11 +7,11 @@ round; median of rounds. Needs PyTorch for the comparison (pip install torch==2.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import machine  # benchmarks/machine.py
 import numpy as np
+import timing  # benchmarks/timing.py
 
 from framework import Sequential
 from framework.malloc import tune_malloc
@@ -61,16 +61,8 @@ def main() -> None:
     print(machine.describe())
     print(f"LSTM forward + backward, batch {N}, {T} steps, {F} -> {H}, float32; {args.reps} a round, {args.rounds} "
           f"rounds, order rotated; ms, median (min)")
-    names, times = list(methods), {k: [] for k in methods}
-    for f in methods.values():
-        f()
-    for rnd in range(args.rounds):
-        for name in names[rnd % len(names):] + names[:rnd % len(names)]:
-            times[name].append(methods[name]() * 1e3)
-    med = {k: statistics.median(v) for k, v in times.items()}
-    for k in names:
-        ratio = f"  npframe / PyTorch {med['npframe'] / med[k]:.2f}" if k != "npframe" else ""
-        print(f"  {k:<10} {med[k]:7.2f} ({min(times[k]):.2f}){ratio}")
+    med, times = timing.rotated(methods, args.rounds, 1e3)
+    timing.report(med, times, width=10)
     h = model.layers[0]
     kept = h.a.nbytes + h.c.nbytes + h.h.nbytes + h.tc.nbytes + h.xt.nbytes
     print(f"memory kept for back-propagation through {T} steps: {kept / T / 1024:.0f} KiB per step (the input rows, "

@@ -467,6 +467,7 @@ comparison = {{
 def test_every_committed_comparison_reruns_without_training(repo_root, monkeypatch):
     """Each comparison in docs/results still makes exactly the recipes of its runs (so its command re-run trains
     nothing): editing a recipe that an earlier stage takes as its base must not silently change that stage."""
+    from framework import recipe as rcp
     from framework.experiments.compare import tune_grids, tuning_runs
 
     monkeypatch.chdir(repo_root)
@@ -487,6 +488,16 @@ def test_every_committed_comparison_reruns_without_training(repo_root, monkeypat
                 f"{file}: {name} tune {label}"
         for name, r in recipes.items():
             made = [json.loads(json.dumps(t)) for n, _, t, _ in trials if n == name] or [json.loads(json.dumps(r))]
+            if c.get("search"):  # the seeds run the search's chosen trial (search.csv), at its max_epochs
+                from framework.experiments import search as srch
+                spec = srch.parse_search(c["search"], file)
+                rows = list(csv.DictReader((out_dir / name / "search" / "search.csv").open()))
+                best = next(row["trial"] for row in rows if row["stopped"] == "the best at the last rung")
+                trial = next(t for t in srch.make_trials(spec) if t["name"] == best)
+                chosen = json.loads(json.dumps(r))
+                for key, value in trial["values"].items():
+                    rcp.set_path(chosen, key, value)
+                made = [json.loads(json.dumps(rcp.validate(dict(chosen, epochs=spec["max_epochs"]), file)))]
             for k in range(c.get("seeds", 1)):
                 run = json.loads((out_dir / name / f"seed{r['seed'] + k}" / "recipe.json").read_text())
                 assert dict(run, seed=r["seed"]) in made, f"{file}: {name} seed {r['seed'] + k}"

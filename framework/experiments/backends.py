@@ -61,25 +61,38 @@ def run_one(recipe: dict, run_dir: str, info: dict | None = None, stop=None) -> 
     if run_dir_p.exists():  # an earlier failed or --force'd run: start clean, one event file per run
         shutil.rmtree(run_dir_p)
     run_dir_p.mkdir(parents=True)
-    started = time.time()
-    trainer = None
-    try:
+
+    def start():
         trainer = build(recipe, where=str(run_dir_p / "recipe.json"), run_dir=run_dir)
-        trainer.run_info = dict(info or {})
-        if stop is not None:
-            trainer.add_callbacks(_StopWhen(stop))
         atomic_write_json(run_dir_p / "recipe.json", recipe)
         save_description(run_dir_p, trainer.data)
+        return trainer
+
+    return _train(start, run_dir_p, info, [_StopWhen(stop)] if stop is not None else [])
+
+
+def _train(start, run_dir: Path, info: dict | None, callbacks: list) -> dict:
+    """Make the trainer (`start()`), fit it with the caller's `callbacks`, and record the outcome: summary.json,
+    then the manifest once complete (last: a run is complete when its manifest checks). A failure is recorded,
+    not raised (the other runs go on); a search's pause is status "paused"."""
+    started, trainer = time.time(), None
+    try:
+        trainer = start()
+        trainer.run_info = dict(info or {})
+        if callbacks:
+            trainer.add_callbacks(*callbacks)
         trainer.fit()
         summary = summary_of(trainer, "completed", started)
-    except Exception as e:  # reported in the table; the other runs go on
+    except Paused:
+        summary = dict(summary_of(trainer, "paused", started), error=None)
+    except Exception as e:
         status = "diverged" if isinstance(e, Diverged) else "failed"
         summary = summary_of(trainer, status, started) if trainer is not None else {"status": status}
         summary["error"] = f"{type(e).__name__}: {e}"
         summary["traceback"] = traceback.format_exc()
-    atomic_write_json(run_dir_p / "summary.json", summary)
+    atomic_write_json(run_dir / "summary.json", summary)
     if summary["status"] == "completed":
-        write_manifest(run_dir_p)  # last: the run is complete when its manifest checks
+        write_manifest(run_dir)
     return summary
 
 
@@ -140,35 +153,20 @@ def run_to(recipe: dict, run_dir: str, info: dict | None = None, stop_at: int | 
         same = json.loads((run_dir_p / "recipe.json").read_text()) == recipe
     except (OSError, ValueError):
         earlier, same = {}, False
-    started, trainer = time.time(), None
-    try:
+
+    def start():
         if same and earlier.get("status") == "paused":
-            trainer = load_run(run_dir_p, "last")
-        else:
-            if run_dir_p.exists():
-                shutil.rmtree(run_dir_p)
-            run_dir_p.mkdir(parents=True)
-            from ..build import build
-            trainer = build(recipe, where=str(run_dir_p / "recipe.json"), run_dir=run_dir)
-            atomic_write_json(run_dir_p / "recipe.json", recipe)
-            save_description(run_dir_p, trainer.data)
-        trainer.run_info = dict(info or {})
-        if stop_at is not None:
-            trainer.add_callbacks(_PauseAt(stop_at))
-        trainer.fit()
-        summary = summary_of(trainer, "completed", started)
-    except Paused:
-        summary = summary_of(trainer, "paused", started)
-        summary["error"] = None
-    except Exception as e:
-        status = "diverged" if isinstance(e, Diverged) else "failed"
-        summary = summary_of(trainer, status, started) if trainer is not None else {"status": status}
-        summary["error"] = f"{type(e).__name__}: {e}"
-        summary["traceback"] = traceback.format_exc()
-    atomic_write_json(run_dir_p / "summary.json", summary)
-    if summary["status"] == "completed":
-        write_manifest(run_dir_p)
-    return summary
+            return load_run(run_dir_p, "last")
+        if run_dir_p.exists():
+            shutil.rmtree(run_dir_p)
+        run_dir_p.mkdir(parents=True)
+        from ..build import build
+        trainer = build(recipe, where=str(run_dir_p / "recipe.json"), run_dir=run_dir)
+        atomic_write_json(run_dir_p / "recipe.json", recipe)
+        save_description(run_dir_p, trainer.data)
+        return trainer
+
+    return _train(start, run_dir_p, info, [_PauseAt(stop_at)] if stop_at is not None else [])
 
 
 def run_info(variant: str, run_dir: Path) -> dict:
