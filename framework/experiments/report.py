@@ -145,8 +145,13 @@ def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], co
             change = signed(r["delta_vs_baseline"]) + ci + (" ✱" if r["delta_excludes_zero"] else "")
         ratio = "n/a" if math.isnan(r["time_vs_baseline"]) else f"{r['time_vs_baseline']:.2f}"
         pm = (lambda m, s: f"{fmt(m)} ± {fmt(s)}") if r["runs"] > 1 else (lambda m, s: fmt(m))  # no sd of one
-        lines.append(f"| {name} |{tune} {pm(r['val_mean'], r['val_sd'])} | {pm(r['test_mean'], r['test_sd'])} | "
-                     f"{change} | {r['test_loss']:.4f} | {r['epoch_seconds']:.3g} | {r['train_seconds']:.3g} | "
+        if math.isnan(r["test_mean"]):  # a dataset without a test split (nanoGPT's): nothing to report there
+            pm_test, change = (lambda m, s: "no test split"), "n/a"
+        else:
+            pm_test = pm
+        test_loss = "n/a" if math.isnan(r["test_loss"]) else f"{r['test_loss']:.4f}"
+        lines.append(f"| {name} |{tune} {pm(r['val_mean'], r['val_sd'])} | {pm_test(r['test_mean'], r['test_sd'])} | "
+                     f"{change} | {test_loss} | {r['epoch_seconds']:.3g} | {r['train_seconds']:.3g} | "
                      f"{ratio} |")
     spread = (f"Mean ± standard deviation over {len(seeds)} seeds." if len(seeds) > 1 else
               "One seed: no standard deviation, and no interval for a change (run more seeds to tell a difference "
@@ -190,12 +195,15 @@ def write_plot(out_dir: Path, c: dict, rows: list[dict], results: dict[tuple[str
         left.fill_between(x, y.min(axis=0), y.max(axis=0), color=color, alpha=0.15, lw=0)
         highs += [np.nanmax(y)] if np.isfinite(y).any() else []
         tests = [scale * results[r["variant"], s]["final"][f"test_{metric}"] for s in seeds
-                 if results.get((r["variant"], s), {}).get("status") == "completed"]
+                 if results.get((r["variant"], s), {}).get("status") == "completed"
+                 and f"test_{metric}" in results[r["variant"], s]["final"]]  # (nanoGPT's split has no test)
         k = len(shown)
+        shown.append(r["variant"])
+        if not tests:
+            continue
         right.plot([k] * len(tests), tests, ".", color=color, alpha=0.5)
         right.errorbar(k, np.mean(tests), yerr=[[np.mean(tests) - min(tests)], [max(tests) - np.mean(tests)]],
                        fmt="o", color=color, capsize=4, ms=7 if r["best_by_validation"] else 5)
-        shown.append(r["variant"])
     tops = [scale * r["val_mean"] for r in rows if not math.isnan(r["val_mean"])]
     if tops and percent(metric):  # the interesting part: from a little below the worst final figure up to
         margin = max(tops) - min(tops) + 0.2  # the highest point of any band, which can pass every final mean
