@@ -170,8 +170,11 @@ def run_to(recipe: dict, run_dir: str, info: dict | None = None, stop_at: int | 
 
 
 def run_info(variant: str, run_dir: Path) -> dict:
-    """What a comparison tells a run about itself (<logdir>/<comparison>/<variant>/seed<k>)."""
-    return {"variant": variant, "comparison": Path(run_dir).parent.parent.name}
+    """What a comparison tells a run about itself (<logdir>/<comparison>/<variant>/seed<k>, or a search's trial,
+    <logdir>/<comparison>/<variant>/search/<trial>/seed<k>)."""
+    run_dir = Path(run_dir)
+    search = run_dir.parent.parent.name == "search"
+    return {"variant": variant, "comparison": (run_dir.parents[3] if search else run_dir.parent.parent).name}
 
 
 def _worker_init(threads: int) -> None:
