@@ -3,9 +3,10 @@ convolution with batch norm and ReLU, dense 10; Adam, float32, batch 128) agains
 CPU (channels_last, its faster layout here, and NCHW; fused Adam; 2 threads), side by side in one process, the
 order rotated every round. Inputs are uint8 colour images made up here (the speed does not depend on the
 pixels), turned into float32 a batch at a time as npframe's training does. Then where npframe's time goes: one
-further epoch with every layer's forward and backward timed.
+further epoch with every layer's forward and backward timed. `--recipe` times another recipe's network on the
+same images (npframe alone: the PyTorch networks here mirror the reference CNN only), e.g. the record recipe's.
 
-    python benchmarks/cifar_epoch.py [--rounds 3] [--images 2560] [--batch 128]
+    python benchmarks/cifar_epoch.py [--rounds 3] [--images 2560] [--batch 128] [--recipe recipes/cifar10_best.py]
 """
 from __future__ import annotations
 
@@ -24,8 +25,11 @@ from framework.recipe import resolve
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def npframe_model(seed=0):
-    recipe = resolve(str(ROOT / "recipes" / "cifar10_cnn.py"), [])
+REFERENCE = ROOT / "recipes" / "cifar10_cnn.py"
+
+
+def npframe_model(seed=0, path=REFERENCE):
+    recipe = resolve(str(path), [])
     model = build_model(recipe, {"input_shape": [3, 32, 32], "n_outputs": 10, "task": "multiclass"},
                         rng=np.random.default_rng(seed))
     return model, registry.get("optimizers", "adam")(model.params, lr=1e-3)
@@ -82,14 +86,18 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--images", type=int, default=2560)
     p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--recipe", type=Path, default=REFERENCE, help="the network to time (default: the reference CNN)")
     args = p.parse_args()
+    reference = args.recipe.resolve() == REFERENCE
     tune_malloc()
     r = np.random.default_rng(0)
     x = r.integers(0, 256, (args.images, 3, 32, 32), dtype=np.uint8)
     y = r.integers(0, 10, args.images).astype(np.int64)
-    ours = npframe_model()
+    ours = npframe_model(path=args.recipe)
     methods = {"npframe": lambda: npframe_epoch(*ours, x.reshape(len(x), -1), y, args.batch)}
     try:
+        if not reference:
+            raise ImportError  # no PyTorch twin of another recipe's network
         import torch
 
         torch.set_num_threads(2)
@@ -97,13 +105,15 @@ def main() -> None:
         methods["torch channels_last"] = lambda: torch_epoch(cl, x, y, args.batch, True)
         methods["torch NCHW"] = lambda: torch_epoch(nchw, x, y, args.batch, False)
     except ImportError:
-        print("torch not installed: pip install torch==2.13.0 (for the comparison only)")
+        if reference:
+            print("torch not installed: pip install torch==2.13.0 (for the comparison only)")
     print(machine.describe())
-    print(f"CIFAR-10 reference CNN, batch {args.batch}, {args.images} images per epoch, {args.rounds} rounds, "
+    what = "reference CNN" if reference else f"{args.recipe.name} network"
+    print(f"CIFAR-10 {what}, batch {args.batch}, {args.images} images per epoch, {args.rounds} rounds, "
           f"order rotated; seconds per 10,000 images, median (min)")
     med, times = timing.rotated(methods, args.rounds, 10_000 / args.images)
     timing.report(med, times)
-    model, opt = npframe_model()
+    model, opt = npframe_model(path=args.recipe)
     flat = x.reshape(len(x), -1)
     parts, total = timing.layer_times(model, lambda timers: npframe_epoch(model, opt, flat, y, args.batch, timers),
                                       "rest (loss, casts, Python)")

@@ -204,6 +204,9 @@ def write_plot(out_dir: Path, c: dict, rows: list[dict], results: dict[tuple[str
         right.plot([k] * len(tests), tests, ".", color=color, alpha=0.5)
         right.errorbar(k, np.mean(tests), yerr=[[np.mean(tests) - min(tests)], [max(tests) - np.mean(tests)]],
                        fmt="o", color=color, capsize=4, ms=7 if r["best_by_validation"] else 5)
+    if all(math.isnan(r["test_mean"]) for r in rows):
+        right.text(0.5, 0.5, "no test split: the dataset holds out validation only", ha="center",
+                   transform=right.transAxes)
     tops = [scale * r["val_mean"] for r in rows if not math.isnan(r["val_mean"])]
     if tops and percent(metric):  # the interesting part: from a little below the worst final figure up to
         margin = max(tops) - min(tops) + 0.2  # the highest point of any band, which can pass every final mean

@@ -36,8 +36,8 @@ class SearchError(rcp.RecipeError):
 
 
 class SearchStopped(Exception):
-    """A run of a rung crashed (a worker killed, say): deciding without it would not be the search's decision, so
-    the search stops; the same command continues it (finished rungs reused, paused trials resumed)."""
+    """The search cannot decide: a run of a rung crashed (a worker killed, say; the same command continues it,
+    finished rungs reused, paused trials resumed), or every trial diverged. The command exits 1."""
 
 
 def parse_search(spec, where: str) -> dict:
@@ -251,7 +251,7 @@ def run_search(name: str, base: dict, s: dict, out_dir: Path, execute, metric: s
         if not active:
             break
     if not active:
-        raise SearchError(f"{where}: search for variant {name!r}: every trial failed or diverged (search.md)")
+        raise SearchStopped(f"{where}: search for variant {name!r}: every trial diverged (search.md)")
     best = records[active[0]]
     best["stopped"] = "the best at the last rung"
     for t in active[1:]:
@@ -308,7 +308,7 @@ def write_report(folder: Path, s: dict, records: list[dict], steps: list[int], m
         n = min(map(len, curves))
         y = np.nanmean([c[:n] for c in curves], axis=0)
         best = r["stopped"] == "the best at the last rung"
-        ax.plot(np.arange(1, n + 1), y, lw=2.2 if best else 0.9, alpha=1 if best else 0.6,
+        ax.plot(np.arange(1, n + 1), y, lw=2.2 if best else 0.9, alpha=1 if best else 0.6, marker="o", ms=3,
                 label=f"{r['name']} (chosen)" if best else None)
     for e in steps:
         ax.axvline(e, color="grey", lw=0.6, ls=":")
