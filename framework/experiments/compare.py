@@ -33,7 +33,7 @@ from ..losses import LOSSES
 from ..runs import drop_checkpoints, finished_run, finished_summary, manifest_problem, read_summary
 from . import search as srch
 from .backends import reached, run_local, run_to
-from .report import cell, metric_of, sign, table, write_plot, write_results
+from .report import cell, metric_of, show_value, sign, table, write_plot, write_results
 
 COMPARISON_KEYS = {"base", "variants", "baseline", "seeds", "set", "description", "tune", "metric", "search"}
 
@@ -250,11 +250,6 @@ def check_buildable(jobs) -> None:
         if dkey not in datasets:
             datasets[dkey] = load_dataset(recipe, at)
         build(recipe, at, data=datasets[dkey])
-
-
-def show_value(value) -> str:
-    """A grid value as a label: 0.001 -> '0.001', [512, 256] -> '[512,256]'."""
-    return f"{value:g}" if isinstance(value, float) else json.dumps(value, separators=(",", ":"))
 
 
 def trained_on(run_dirs: list[Path], table: Path | None = None) -> str:

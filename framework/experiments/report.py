@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
 import statistics
@@ -100,6 +101,11 @@ def table(c: dict, results: dict[tuple[str, int], dict], seeds: list[int], tuned
     for r in rows:
         r["best_by_validation"] = r is best
     return rows
+
+
+def show_value(value) -> str:
+    """A grid or search value as a label: 0.001 -> '0.001', [512, 256] -> '[512,256]'."""
+    return f"{value:g}" if isinstance(value, float) else json.dumps(value, separators=(",", ":"))
 
 
 def cell(text) -> str:

@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import recipe as rcp
 from ..files import atomic_write_bytes, atomic_write_json
-from .report import cell, sign
+from .report import cell, show_value, sign
 
 SEARCH_KEYS = {"method", "trials", "max_epochs", "min_epochs", "reduction", "seeds", "space", "seed"}
 DISTRIBUTION = re.compile(r"^\s*(loguniform|uniform|randint)\(\s*([^,()]+?)\s*,\s*([^,()]+?)\s*\)\s*$")
@@ -87,8 +87,7 @@ def _dimension(key: str, value, method: str, where: str) -> tuple:
     if isinstance(value, dict) and value and all(isinstance(k, str) and k for k in value):
         return key, "choice", list(value.items())
     if isinstance(value, list) and value:
-        return key, "choice", [(json.dumps(v, separators=(",", ":")) if not isinstance(v, float) else f"{v:g}", v)
-                               for v in value]
+        return key, "choice", [(show_value(v), v) for v in value]
     raise SearchError(f"{where}: expected a distribution string, a non-empty list or a {{label: value}} dict, got "
                       f"{value!r}")
 
