@@ -158,6 +158,12 @@ class Layer:
         """Layers this one contains (composites); params, buffers, modes, summary and export recurse."""
         return []
 
+    def adapt(self, x: np.ndarray) -> None:
+        """Data-dependent initialisation (as Keras' `Normalization.adapt`): the Trainer calls it once, before the first
+        step of a new run (never on a resumed one), with training inputs as they reach this layer. Default: nothing."""
+        for child in self.children():
+            child.adapt(x)
+
     def start(self, n: int) -> None:
         """Begin incremental decoding (generation) of n sequences: forget what earlier `step`s cached."""
         for child in self.children():
@@ -188,6 +194,12 @@ class Layer:
 
     def __repr__(self) -> str:
         return type(self).__name__ + "()"
+
+
+def adapts(layer: Layer) -> bool:
+    """Whether the layer, or one inside it, has a data-dependent initialisation of its own."""
+    own = type(layer).adapt not in (Layer.adapt, Sequential.adapt)
+    return own or any(adapts(child) for child in layer.children())
 
 
 def _prefix(layer: Layer) -> str:
@@ -290,6 +302,21 @@ class Sequential(Layer):
         for layer in self.order:
             x = layer.step(x)
         return x
+
+    def adapt(self, x: np.ndarray) -> None:
+        """Adapt each layer in turn to what reaches it: x passed through the layers before it (in eval mode), only as
+        far as the last layer that adapts."""
+        if x.ndim == 2 and len(self.input_shape) > 1 and x.shape[1:] != self.input_shape:
+            x = x.reshape(len(x), *self.input_shape)
+        last = max((i for i, layer in enumerate(self.layers) if adapts(layer)), default=-1)
+        was_training = self.training
+        self.eval()
+        try:
+            for layer in self.layers[:last + 1]:
+                layer.adapt(x)
+                x = layer.forward(x)
+        finally:
+            self.train(was_training)
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = False) -> np.ndarray | None:
         """Backpropagate dL/d(output); fills each `Param.grad`. dL/d(input) is computed and returned only if

@@ -10,7 +10,7 @@ import numpy as np
 from .augment import fuse_warps
 from .callbacks import Batch, CallbackList, State
 from .data import Dataset
-from .layers import Sequential
+from .layers import Sequential, adapts
 from .losses import Loss
 from .optim import Optimizer
 
@@ -34,6 +34,9 @@ def eval_batch(model: Sequential, batch_size: int, dtype) -> int:
     largest = max((math.prod(layer.output_shape) for layer in model.walk() if layer.output_shape), default=1)
     per_example = 9 * largest * np.dtype(dtype).itemsize
     return int(min(4096, max(batch_size, EVAL_BYTES // per_example)))
+
+
+ADAPT_EXAMPLES = 5000  # the training examples (the first, unaugmented) that Layer.adapt sees
 
 
 class Trainer:
@@ -124,6 +127,8 @@ class Trainer:
         quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore") if self.check_finite else nullcontext()
         try:
             with quiet:  # with check_finite, a non-finite result is reported once, as Diverged
+                if s.step == 0 and not s.history and adapts(self.model):  # a new run: data-dependent initialisation
+                    self.model.adapt(self.data.inputs(x[:ADAPT_EXAMPLES], self.dtype))
                 call("on_fit_begin", self, s)
                 while s.epoch < self.epochs and not self.should_stop:
                     self.model.train()

@@ -54,56 +54,68 @@ class EMA(Callback):
     d = min(decay, (1 + t) / (10 + t)) at step t (TensorFlow's ramp, so the average is not dominated by the initial
     weights). As Keras' `use_ema`, the per-epoch validation sees the trained weights, and when training ends the
     network takes the averaged weights: the final validation and test figures, `last.npz`, `predict` and `export`
-    are the average's. The trained weights are kept in the callback's state, so `--resume --epochs` continues
-    training them exactly."""
+    are the average's. With `buffers` the saved statistics (batch norm's running mean and variance) are averaged
+    alike (PyTorch's AveragedModel(use_buffers=True)), so that they belong to the averaged weights rather than the
+    last ones. The trained values are kept in the callback's state, so `--resume --epochs` continues exactly."""
 
     order = Order.DEFAULT
 
-    def __init__(self, decay: float = 0.999):
+    def __init__(self, decay: float = 0.999, buffers: bool = False):
         if not 0 < decay < 1:
             raise ValueError(f"decay: expected a value in (0, 1), got {decay!r}")
-        self.decay, self.shadow, self.trained, self.steps = decay, None, None, 0
+        if not isinstance(buffers, bool):
+            raise ValueError(f"buffers: expected true or false, got {buffers!r}")
+        self.decay, self.buffers, self.shadow, self.trained, self.steps = decay, buffers, None, None, 0
 
-    def _values(self, trainer) -> np.ndarray:
+    def _values(self, trainer) -> list[np.ndarray]:
+        """The arrays averaged: the parameters' one buffer, then (with `buffers`) the model's buffers by name."""
         flat = flat_buffers(trainer.model.params)
         if flat is None:
             raise ValueError("ema: the model's parameters are not in one buffer (build the model with build_model)")
-        return flat[0]
+        return [flat[0], *(trainer.model.buffers[k] for k in sorted(trainer.model.buffers) if self.buffers)]
 
     def on_fit_begin(self, trainer, state):
         values = self._values(trainer)
         if self.trained is not None:  # resumed after the end: train on from the trained weights, not the average
-            values[...] = self.trained
+            for v, t in zip(values, self.trained):
+                v[...] = t
             self.trained = None
         if self.shadow is None:
-            self.shadow = values.copy()
-        self.scratch = np.empty_like(values)
+            self.shadow = [v.copy() for v in values]
+        self.scratch = np.empty_like(values[0])
 
     def on_step_end(self, trainer, state):
         d = min(self.decay, (1 + self.steps) / (10 + self.steps))
         values = self._values(trainer)
-        np.subtract(values, self.shadow, out=self.scratch)
-        self.scratch *= values.dtype.type(1 - d)
-        self.shadow += self.scratch
+        np.subtract(values[0], self.shadow[0], out=self.scratch)
+        self.scratch *= values[0].dtype.type(1 - d)
+        self.shadow[0] += self.scratch
+        for v, s in zip(values[1:], self.shadow[1:]):  # small per-channel vectors
+            s += (v - s) * v.dtype.type(1 - d)
         self.steps += 1
 
     def on_train_end(self, trainer, state):
         values = self._values(trainer)
-        self.trained = values.copy()
-        values[...] = self.shadow
+        self.trained = [v.copy() for v in values]
+        for v, s in zip(values, self.shadow):
+            v[...] = s
 
     def state_dict(self):
         out = {"steps": self.steps}
-        if self.shadow is not None:
-            out["shadow"] = self.shadow
-        if self.trained is not None:
-            out["trained"] = self.trained
+        for key, arrays in (("shadow", self.shadow), ("trained", self.trained)):
+            for i, a in enumerate(arrays or ()):
+                out[key if i == 0 else f"{key}_{i}"] = a
         return out
 
     def load_state_dict(self, state):
         self.steps = int(state["steps"])
-        self.shadow = np.array(state["shadow"]) if "shadow" in state else None
-        self.trained = np.array(state["trained"]) if "trained" in state else None
+        for key in ("shadow", "trained"):
+            arrays = [np.array(state[key])] if key in state else None
+            i = 1
+            while arrays is not None and f"{key}_{i}" in state:
+                arrays.append(np.array(state[f"{key}_{i}"]))
+                i += 1
+            setattr(self, key, arrays)
 
 
 class ClipGradNorm(Callback):

@@ -9,13 +9,15 @@ rate, an exponential moving average of the weights, and flip test-time augmentat
 from framework import derive
 
 
-def blocks(w1: int, w2: int, w3: int) -> list:
-    """airbench's three blocks: conv w, max pool 2, batch norm, ReLU, conv w, batch norm, ReLU."""
-    layers = []
+def blocks(w1: int, w2: int, w3: int, whiten: bool = False) -> list:
+    """airbench's three blocks: conv w, max pool 2, batch norm, ReLU, conv w, batch norm, ReLU; with `whiten`, after
+    its fixed 2x2 patch-whitening layer and a ReLU (32x32 images become 31x31, so the last pool is 3x3)."""
+    layers = ["patch_whitening", "relu"] if whiten else []
     for w in (w1, w2, w3):
         layers += [{"name": "conv2d", "filters": w, "bias": False}, "max_pool2d", "batch_norm", "relu",
                    {"name": "conv2d", "filters": w, "bias": False}, "batch_norm", "relu"]
-    return [*layers, {"name": "max_pool2d", "size": 4}, "flatten", {"name": "dense", "units": "outputs"}]
+    pool = {"name": "max_pool2d", "size": 3 if whiten else 4}
+    return [*layers, pool, "flatten", {"name": "dense", "units": "outputs"}]
 
 
 recipe = derive("cifar10_cnn.py", {

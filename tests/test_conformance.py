@@ -156,6 +156,7 @@ LAYERS = {  # each built-in layer: (input shape, parameters) cases; images where
     "max_pool2d": [((4, 4, 2), {}), ((5, 7, 2), {"size": 3, "stride": 2}), ((5, 5, 1), {"size": [2, 3]})],
     "avg_pool2d": [((4, 4, 2), {}), ((5, 7, 2), {"size": 3, "stride": 2})],
     "global_avg_pool": [((3, 4, 2), {})],
+    "patch_whitening": [((5, 6, 2), {}), ((6, 6, 1), {"size": 3, "eps": 1e-2})],
     "embedding": [((5,), {"vocab": 7, "units": 4})],
     "repeat": [((3,), {"n": 4})],
     "positional_embedding": [((5, 3), {})],

@@ -213,3 +213,55 @@ def test_onnx_graph_keeps_only_the_transposes_it_needs():
                                                                                                  perm=to_nchw)])
     ops, x, y = run(shared)
     assert [op for op, _ in ops] == ["Relu", "Add", "Identity"] and np.array_equal(y, np.maximum(x, 0) + x)
+
+
+def test_patch_whitening_adapts_to_whiten_the_training_patches():
+    from plugins.layers import PatchWhitening
+
+    mix = np.array([[1.0, 0.5, 0.2], [0.0, 0.4, 0.3], [0.0, 0.0, 0.1]])
+    x = rng.random((40, 7, 6, 3)) @ mix + 0.5  # correlated channels, a non-zero mean
+    layer = built(PatchWhitening(eps=1e-9), (7, 6, 3))
+    layer.adapt(x)
+    patches = np.array([x[i, r:r + 2, c:c + 2, :].ravel() for i in range(40) for r in range(6) for c in range(5)])
+    y = layer.forward(x)
+    assert y.shape == (40, 6, 5, 24)
+    z = y.reshape(-1, 24)
+    assert np.allclose(z[:, 12:], -z[:, :12])  # each filter and its negative
+    assert np.allclose(z.mean(0), 0, atol=1e-9)  # the bias removes the mean patch
+    assert np.allclose(np.cov(z[:, :12].T, bias=True), np.eye(12), atol=1e-5)  # whitened
+    # the filters are the patch covariance's eigenvectors, largest eigenvalue first
+    values = np.linalg.eigvalsh(np.cov(patches.T, bias=True))[::-1]
+    w = layer.W.value.reshape(12, 24)[:, :12]
+    assert np.allclose(np.cov(patches.T, bias=True) @ w, w * values, atol=1e-8)
+    assert np.allclose(y, conv_oracle(x, layer.W.value, layer.b.value, (1, 1), ((0, 0), (0, 0))))
+    assert layer.params == [] and list(layer.buffers) == ["whiten0.W", "whiten0.b"]  # nothing trains
+
+
+def test_a_new_run_adapts_its_layers_and_a_resumed_one_keeps_them(repo_root, tmp_path, capsys):
+    import framework
+    from framework.build import build
+    from framework.recipe import resolve
+    from framework.run import main as run_main
+    from framework.trainer import ADAPT_EXAMPLES
+    from plugins.layers import PatchWhitening
+
+    model = ("{'name': 'sequential', 'layers': ['patch_whitening', 'relu', {'name': 'conv2d', 'filters': 4}, 'relu', "
+             "'flatten', {'name': 'dense', 'units': 'outputs'}]}")
+    sets = [f"model={model}", "loggers=[]", "scheduler=None"]
+    digits = str(repo_root / "recipes" / "digits_adam.py")
+    t = build(resolve(digits, [*sets, "callbacks=[]", "epochs=1"]))
+    before = t.model.buffers["whiten0.W"].copy()
+    t.fit()
+    expected = built(PatchWhitening(), (8, 8, 1))
+    expected.adapt(t.data.inputs(t.data.x_train[:ADAPT_EXAMPLES], np.float64).reshape(-1, 8, 8, 1))
+    assert not np.allclose(before, expected.W.value, atol=1e-3)
+    assert np.allclose(t.model.buffers["whiten0.W"], expected.W.value, rtol=1e-4, atol=1e-4)  # fixed while training
+
+    sets = [x for s in [*sets, "callbacks=['checkpoint']"] for x in ("--set", s)]
+    assert run_main([digits, *sets, "--set", "epochs=1", "--logdir", str(tmp_path), "--name", "a"]) == 0
+    assert run_main(["--resume", str(tmp_path / "digits_adam" / "a"), "--epochs", "2"]) == 0
+    assert run_main([digits, *sets, "--set", "epochs=2", "--logdir", str(tmp_path), "--name", "b"]) == 0
+    capsys.readouterr()
+    a = framework.load(tmp_path / "digits_adam" / "a").model.state_dict()
+    b = framework.load(tmp_path / "digits_adam" / "b").model.state_dict()
+    assert np.array_equal(a["whiten0.W"], b["whiten0.W"]) and all(np.array_equal(a[k], b[k]) for k in b)

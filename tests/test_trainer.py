@@ -51,6 +51,35 @@ def test_event_order():
     assert ends == [(0, 2), (1, 4)]
 
 
+def test_a_new_fit_adapts_layers_once_before_the_first_step_and_a_continued_one_does_not(monkeypatch):
+    from framework import Layer
+    from framework import trainer as trainer_module
+
+    seen = []
+
+    class Scaled(Layer):  # adapts: records what reaches it (the hidden layer's output, in eval mode)
+        def adapt(self, x):
+            seen.append(x.copy())
+
+        def forward(self, x):
+            return x
+
+        def backward(self, grad, need_input_grad=True):
+            return grad
+
+    monkeypatch.setattr(trainer_module, "ADAPT_EXAMPLES", 60)
+    t = make_trainer(epochs=1)
+    t.model.layers.insert(2, Scaled())
+    t.model.order.insert(2, t.model.layers[2])
+    t.model.grad_below.insert(2, True)
+    expected = np.maximum(t.data.x_train[:60] @ t.model.params[0].value + t.model.params[1].value, 0)
+    t.fit()
+    assert len(seen) == 1 and np.allclose(seen[0], expected)  # the first examples, before any step
+    t.epochs = 2
+    t.fit()  # continued (as a resumed run): no second adaptation
+    assert len(seen) == 1
+
+
 def test_callbacks_run_by_order_then_recipe_order():
     log = []
     cbs = [Recorder("late", 200, log), Recorder("a", 10, log), Recorder("b", 10, log)]

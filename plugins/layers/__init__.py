@@ -6,12 +6,13 @@ every one passes `framework.testing.check_layer`."""
 from .activations import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from .attention import LayerNorm, MultiHeadAttention, TransformerBlock
 from .dense import Dense
-from .images import AvgPool2D, Conv2D, GlobalAvgPool, MaxPool2D
+from .images import AvgPool2D, Conv2D, GlobalAvgPool, MaxPool2D, PatchWhitening
 from .normalization import BatchNorm
 from .regularization import Dropout
 from .sequences import GRU, LSTM, RNN, Embedding, PositionalEmbedding
 from .structure import Flatten, Repeat, Reshape, Residual
 
 __all__ = ["GELU", "GRU", "LSTM", "RNN", "AvgPool2D", "BatchNorm", "Conv2D", "Dense", "Dropout", "Embedding", "Flatten",
-           "GlobalAvgPool", "LayerNorm", "LeakyReLU", "MaxPool2D", "MultiHeadAttention", "PositionalEmbedding", "ReLU",
+           "GlobalAvgPool", "LayerNorm", "LeakyReLU", "MaxPool2D", "MultiHeadAttention", "PatchWhitening",
+           "PositionalEmbedding", "ReLU",
            "Repeat", "Reshape", "Residual", "SiLU", "Sigmoid", "Softplus", "Tanh", "TransformerBlock"]

@@ -1,6 +1,8 @@
 """Image layers on (H, W, C) images: 2-D convolution, max and average pooling, global average pooling."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from framework import Layer
@@ -135,6 +137,52 @@ class Conv2D(Layer):
     def __repr__(self):
         return (f"Conv2D({self.filters}, kernel={list(self.kernel)}, stride={list(self.stride)}, "
                 f"padding={self.padding!r})")
+
+
+class PatchWhitening(Conv2D):
+    """A fixed patch-whitening convolution, airbench's first layer (K. Jordan 2024): `size` x `size` filters without
+    padding, the principal directions of the training images' centred patches, each scaled by 1/sqrt(eigenvalue +
+    eps * mean eigenvalue) and paired with its negative (2·size²·C channels, so that a ReLU after it loses no sign),
+    and a bias of minus their response to the mean patch. `adapt` sets them once from training images before the
+    first step (docs/math.md); nothing in it trains (both are buffers), so the layer after it computes no input
+    gradient, which at full resolution would cost as much as the rest of the step's first block."""
+
+    prefix = "whiten"
+
+    def __init__(self, size: int = 2, eps: float = 5e-4):
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise ValueError(f"size: expected a positive integer, got {size!r}")
+        if not isinstance(eps, (int, float)) or isinstance(eps, bool) or not eps > 0:
+            raise ValueError(f"eps: expected a positive number, got {eps!r}")
+        super().__init__(filters=1, kernel=size, padding="valid")
+        self.size, self.eps = size, float(eps)
+
+    def build(self, input_shape, rng, dtype):
+        if len(input_shape) != 3:
+            raise ValueError(f"expects (H, W, C) images, got {tuple(input_shape)}")
+        self.filters = 2 * self.size ** 2 * input_shape[2]
+        out = super().build(input_shape, rng, dtype)  # random filters until adapt (a conformance check's gradients)
+        self.W, self.b = (SimpleNamespace(name=p.name, value=p.value, grad=p.grad) for p in self.params)  # fixed
+        self.params, self.buffers = [], {self.W.name: self.W.value, self.b.name: self.b.value}
+        return out
+
+    def adapt(self, x):
+        k, c = self.size, x.shape[3]
+        d, n, total, outer = k * k * c, 0, np.zeros(k * k * c), np.zeros((k * k * c, k * k * c))
+        for i in range(0, len(x), 256):  # the patch sums and products in float64, 256 images at a time
+            patches = np.lib.stride_tricks.sliding_window_view(x[i:i + 256], (k, k), axis=(1, 2))
+            p = patches.transpose(0, 1, 2, 4, 5, 3).reshape(-1, d).astype(np.float64)  # rows in (kh, kw, C) order
+            n, total, outer = n + len(p), total + p.sum(0), outer + p.T @ p
+        mean = total / n
+        values, vectors = np.linalg.eigh(outer / n - np.outer(mean, mean))
+        values, vectors = np.maximum(values[::-1], 0), vectors[:, ::-1]
+        w = vectors / np.sqrt(values + self.eps * max(values.mean(), 1e-12))
+        w = np.concatenate([w, -w], axis=1)
+        self.W.value[...] = w.reshape(k, k, c, 2 * d)
+        self.b.value[...] = -mean @ w
+
+    def __repr__(self):
+        return f"PatchWhitening(size={self.size}, eps={self.eps})"
 
 
 def _running_max(parts, picks, best):
