@@ -59,6 +59,26 @@ def test_activations_do_not_modify_their_input():
         assert np.array_equal(x, before)
 
 
+def test_gelu_in_float32_stays_within_3e_7_of_the_exact_normal_cdf():
+    from scipy.special import erfc
+
+    from plugins.layers.activations import normal_cdf
+
+    x = np.linspace(-20, 20, 400_001).astype(np.float32)
+    exact = 0.5 * erfc(-x.astype(np.float64) / np.sqrt(2))
+    phi = normal_cdf(x)
+    assert phi.dtype == np.float32 and np.abs(phi - exact).max() < 3e-7
+    assert np.abs(phi - exact).max() > 1e-9  # the float32 fit, not scipy's erf (float64 uses that)
+    assert np.array_equal(normal_cdf(np.array([-np.inf, 0.0, np.inf], np.float32)), [0.0, 0.5, 1.0])
+    layer, layer64 = GELU(), GELU()
+    y = layer.forward(x)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    dx = layer.backward(g.copy())
+    y64, dx64 = layer64.forward(x.astype(np.float64)), layer64.backward(g.astype(np.float64))
+    assert y.dtype == dx.dtype == np.float32
+    assert np.allclose(y, y64, rtol=1e-6, atol=3e-7 * 20) and np.allclose(dx, dx64, rtol=1e-5, atol=1e-6)
+
+
 def check_loss(loss, z, y):
     loss.forward(z, y)
     analytic = loss.backward().copy()

@@ -83,6 +83,40 @@ class Tanh(Layer):
 _SQRT_2_PI = math.sqrt(2.0 / math.pi)
 
 
+_ERFC_FIT = (0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196,
+             1.00002368, -1.26551223)  # Numerical Recipes' Chebyshev fit to erfc (fractional error < 1.2e-7)
+
+
+def normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Φ(x), the standard normal CDF. float64: via scipy's erf. float32: 0.5 erfc(|x|/√2) from a Chebyshev fit
+    (docs/math.md) in NumPy's vectorised exp and arithmetic, within 3e-7 of the exact value and 7x faster than
+    scipy's float32 erf, which does not vectorise (GELU's forward was a third of a GPT step)."""
+    if x.dtype != np.float32:
+        from scipy.special import erf  # scipy comes with scikit-learn
+
+        return 0.5 * (1.0 + erf(x * (1 / math.sqrt(2.0))))
+    f = np.float32
+    z = np.abs(x)
+    z *= f(1 / math.sqrt(2.0))
+    t = np.multiply(z, f(0.5))
+    t += f(1.0)
+    np.reciprocal(t, out=t)  # t = 1 / (1 + z / 2)
+    p = np.multiply(t, f(_ERFC_FIT[0]))
+    p += f(_ERFC_FIT[1])
+    for c in _ERFC_FIT[2:]:
+        p *= t
+        p += f(c)
+    z *= z
+    p -= z
+    np.exp(p, out=p)
+    p *= t  # erfc(|x| / √2)
+    p *= f(0.5)
+    p -= f(0.5)
+    np.copysign(p, x, out=p)  # Φ(x) - 1/2 = ± (1/2 - erfc(|x| / √2) / 2), the sign of x
+    p += f(0.5)
+    return p
+
+
 class GELU(Layer):
     """x Φ(x) (Hendrycks & Gimpel 2016), Φ the standard normal CDF, exact ("none", via erf) or with PyTorch's
     tanh approximation ("tanh"). ONNX opset 17 has no Gelu: exported as its decomposition."""
@@ -99,9 +133,7 @@ class GELU(Layer):
         if self.approximate == "tanh":
             self.t = np.tanh(x.dtype.type(_SQRT_2_PI) * (x + x.dtype.type(0.044715) * x ** 3))
             return 0.5 * x * (1.0 + self.t)
-        from scipy.special import erf  # scipy comes with scikit-learn
-
-        self.cdf = 0.5 * (1.0 + erf(x * x.dtype.type(1 / math.sqrt(2.0))))
+        self.cdf = normal_cdf(x)
         return x * self.cdf
 
     def backward(self, grad, need_input_grad=True):
@@ -109,8 +141,14 @@ class GELU(Layer):
         if self.approximate == "tanh":
             du = x.dtype.type(_SQRT_2_PI) * (1.0 + x.dtype.type(3 * 0.044715) * x * x)
             return grad * (0.5 * (1.0 + self.t) + 0.5 * x * (1.0 - self.t * self.t) * du)
-        pdf = np.exp(-0.5 * x * x) * x.dtype.type(1 / math.sqrt(2 * math.pi))
-        return grad * (self.cdf + x * pdf)
+        d = np.square(x)  # dL/dx = grad (Φ(x) + x φ(x)), in place on one temporary
+        d *= x.dtype.type(-0.5)
+        np.exp(d, out=d)
+        d *= x.dtype.type(1 / math.sqrt(2 * math.pi))
+        d *= x
+        d += self.cdf
+        d *= grad
+        return d
 
     def to_onnx(self, graph, x):
         half, one = graph.const(0.5, "half"), graph.const(1.0, "one")

@@ -209,39 +209,53 @@ class LSTM(_Recurrent):
     prefix, gates, onnx_op = "lstm", 4, "LSTM"
 
     def _run(self, xw, state):
-        w, h, u = self.W_hh.value, self.h, self.units
+        h, u, n = self.h, self.units, xw.shape[1]
+        # σ(x) = (1 + tanh(x / 2)) / 2: all four gates in one tanh a step, the halves folded into the input
+        # products and W_hh's columns (exact: a power of two), then one multiply-add turns i, f, o into σ
+        half = np.full(4 * u, 0.5, xw.dtype)
+        half[2 * u:3 * u] = 1.0
+        xw *= half
+        w, shift = self.W_hh.value * half, half.copy()
+        shift[2 * u:3 * u] = 0.0
         self.a = a = np.empty_like(xw)  # the activated gates, every step
-        self.c = c = np.zeros_like(h)
+        self.c = c = np.zeros((len(xw) + 1, n, u), xw.dtype)
         if state is not None:
             c[0] = state[1]
-        self.tc = np.empty_like(h[1:])
+        self.tc, ig = np.empty_like(h[1:]), np.empty_like(h[0])
         for t in range(len(xw)):
-            pre = np.matmul(h[t], w)
-            pre += xw[t]
-            a[t, :, :2 * u] = sigmoid(pre[:, :2 * u])
-            np.tanh(pre[:, 2 * u:3 * u], out=a[t, :, 2 * u:3 * u])
-            a[t, :, 3 * u:] = sigmoid(pre[:, 3 * u:])
-            i, f, g, o = a[t, :, :u], a[t, :, u:2 * u], a[t, :, 2 * u:3 * u], a[t, :, 3 * u:]
-            np.multiply(f, c[t], out=c[t + 1])
-            c[t + 1] += i * g
+            at = a[t]
+            np.matmul(h[t], w, out=at)
+            at += xw[t]
+            np.tanh(at, out=at)
+            at *= half
+            at += shift
+            np.multiply(at[:, u:2 * u], c[t], out=c[t + 1])
+            np.multiply(at[:, :u], at[:, 2 * u:3 * u], out=ig)
+            c[t + 1] += ig
             np.tanh(c[t + 1], out=self.tc[t])
-            np.multiply(o, self.tc[t], out=h[t + 1])
+            np.multiply(at[:, 3 * u:], self.tc[t], out=h[t + 1])
 
     def _back(self, dh_out):
-        w, a, c, u = self.W_hh.value, self.a, self.c, self.units
+        w, a, c, tc, u = self.W_hh.value, self.a, self.c, self.tc, self.units
+        i, f, g, o = a[..., :u], a[..., u:2 * u], a[..., 2 * u:3 * u], a[..., 3 * u:]
+        # every step's local derivatives at once, over all steps: the loop is left with seven calls a step
+        k = o * (1 - tc * tc)  # d c_t / d h_t
+        p = np.empty((*i.shape[:2], 3, u), a.dtype)  # d c_t -> d pre for i, f, g
+        np.multiply(g, i * (1 - i), out=p[:, :, 0])
+        np.multiply(c[:-1], f * (1 - f), out=p[:, :, 1])
+        np.multiply(i, 1 - g * g, out=p[:, :, 2])
+        q = tc * o * (1 - o)  # d h_t -> d pre for o
         dpre = np.empty_like(a)
-        dh, dc = np.zeros_like(c[0]), np.zeros_like(c[0])
+        d4 = dpre.reshape(*p.shape[:2], 4, u)
+        dh, dc, tmp = np.zeros_like(c[0]), np.zeros_like(c[0]), np.empty_like(c[0])
         for t in range(len(dh_out) - 1, -1, -1):
             dh += dh_out[t]
-            i, f, g, o, tc = a[t, :, :u], a[t, :, u:2 * u], a[t, :, 2 * u:3 * u], a[t, :, 3 * u:], self.tc[t]
-            dc += dh * o * (1 - tc * tc)
-            d = dpre[t]
-            np.multiply(dc * g, i * (1 - i), out=d[:, :u])
-            np.multiply(dc * c[t], f * (1 - f), out=d[:, u:2 * u])
-            np.multiply(dc * i, 1 - g * g, out=d[:, 2 * u:3 * u])
-            np.multiply(dh * tc, o * (1 - o), out=d[:, 3 * u:])
-            dc *= f
-            dh = np.matmul(d, w.T)
+            np.multiply(dh, k[t], out=tmp)
+            dc += tmp
+            np.multiply(dc[:, None, :], p[t], out=d4[t, :, :3])
+            np.multiply(dh, q[t], out=d4[t, :, 3])
+            dc *= f[t]
+            np.matmul(dpre[t], w.T, out=dh)
         return dpre, dpre
 
     def _onnx_weights(self):
