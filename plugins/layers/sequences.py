@@ -95,6 +95,12 @@ class PositionalEmbedding(Layer):
         return graph.node("Add", [x, graph.const(self.P.value, f"{self.name}.P")])
 
 
+def _transposed(w: np.ndarray) -> np.ndarray:
+    """W_hhᵀ as its own contiguous array, for the backward loop's products (a copy once a backward pass: OpenBLAS's
+    small products with a transposed view are up to 1.4x slower here, benchmarks/lstm_step.py)."""
+    return np.ascontiguousarray(w.T)
+
+
 class _Recurrent(Layer):
     """What the three recurrent layers share: parameters W (F, G·H), W_hh (H, G·H), b (G·H) for G gate blocks;
     inputs (N, T, F); outputs (N, T, H) with `return_sequences`, else the last step's (N, H). The loop runs over
@@ -191,13 +197,13 @@ class RNN(_Recurrent):
             np.tanh(np.matmul(h[t], w) + xw[t], out=h[t + 1])
 
     def _back(self, dh_out):
-        w, h = self.W_hh.value, self.h
+        w, h = _transposed(self.W_hh.value), self.h
         dpre = np.empty_like(dh_out)
         dh = np.zeros_like(h[0])
         for t in range(len(dh_out) - 1, -1, -1):
             dh += dh_out[t]
             np.multiply(dh, 1 - h[t + 1] * h[t + 1], out=dpre[t])
-            dh = np.matmul(dpre[t], w.T)
+            dh = np.matmul(dpre[t], w)
         return dpre, dpre
 
 
@@ -236,7 +242,7 @@ class LSTM(_Recurrent):
             np.multiply(at[:, 3 * u:], self.tc[t], out=h[t + 1])
 
     def _back(self, dh_out):
-        w, a, c, tc, u = self.W_hh.value, self.a, self.c, self.tc, self.units
+        w, a, c, tc, u = _transposed(self.W_hh.value), self.a, self.c, self.tc, self.units
         i, f, g, o = a[..., :u], a[..., u:2 * u], a[..., 2 * u:3 * u], a[..., 3 * u:]
         # every step's local derivatives at once, over all steps: the loop is left with seven calls a step
         k = o * (1 - tc * tc)  # d c_t / d h_t
@@ -255,7 +261,7 @@ class LSTM(_Recurrent):
             np.multiply(dc[:, None, :], p[t], out=d4[t, :, :3])
             np.multiply(dh, q[t], out=d4[t, :, 3])
             dc *= f[t]
-            np.matmul(dpre[t], w.T, out=dh)
+            np.matmul(dpre[t], w, out=dh)
         return dpre, dpre
 
     def _onnx_weights(self):
@@ -294,7 +300,7 @@ class GRU(_Recurrent):
             h[t + 1] += n
 
     def _back(self, dh_out):
-        w, a, h, u = self.W_hh.value, self.a, self.h, self.units
+        w, a, h, u = _transposed(self.W_hh.value), self.a, self.h, self.units
         dxw, dhh = np.empty_like(a), np.empty_like(a)
         dh = np.zeros_like(h[0])
         for t in range(len(dh_out) - 1, -1, -1):
@@ -306,7 +312,7 @@ class GRU(_Recurrent):
             dxw[t, :, 2 * u:] = dn
             dhh[t, :, :2 * u] = dxw[t, :, :2 * u]
             np.multiply(dn, r, out=dhh[t, :, 2 * u:])
-            dh = np.matmul(dhh[t], w.T) + dh * z
+            dh = np.matmul(dhh[t], w) + dh * z
         self.b_hn.grad[...] = dhh[:, :, 2 * u:].sum(axis=(0, 1))
         return dxw, dhh
 
