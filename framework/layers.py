@@ -18,6 +18,8 @@ import numpy as np
 
 from . import registry
 
+ADAPT_CHUNK = 256  # examples a layer before the last adapting one forwards at once in Sequential.adapt
+
 
 class Param:
     """A named parameter array and its gradient (same shape and dtype).
@@ -304,17 +306,19 @@ class Sequential(Layer):
         return x
 
     def adapt(self, x: np.ndarray) -> None:
-        """Adapt each layer in turn to what reaches it: x passed through the layers before it (in eval mode), only as
-        far as the last layer that adapts."""
+        """Adapt each layer in turn to what reaches it: x passed through the layers before it (in eval mode, ADAPT_CHUNK
+        examples at a time, as an evaluation), no further than the last layer that adapts, whose output nothing reads
+        (a wrapper around a whole network, flip_tta's, would otherwise run it on every example at once)."""
         if x.ndim == 2 and len(self.input_shape) > 1 and x.shape[1:] != self.input_shape:
             x = x.reshape(len(x), *self.input_shape)
         last = max((i for i, layer in enumerate(self.layers) if adapts(layer)), default=-1)
         was_training = self.training
         self.eval()
         try:
-            for layer in self.layers[:last + 1]:
+            for i, layer in enumerate(self.layers[:last + 1]):
                 layer.adapt(x)
-                x = layer.forward(x)
+                if i < last:
+                    x = np.concatenate([layer.forward(x[j:j + ADAPT_CHUNK]) for j in range(0, len(x), ADAPT_CHUNK)])
         finally:
             self.train(was_training)
 

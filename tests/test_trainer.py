@@ -80,6 +80,37 @@ def test_a_new_fit_adapts_layers_once_before_the_first_step_and_a_continued_one_
     assert len(seen) == 1
 
 
+def test_sequential_adapt_forwards_in_chunks_and_stops_at_the_last_adapting_layer(monkeypatch):
+    from framework import Layer, Sequential
+    from framework import layers as layers_module
+
+    calls = []
+
+    class Probe(Layer):  # records the batch sizes its forward sees
+        def __init__(self, name):
+            super().__init__()
+            self.tag = name
+
+        def forward(self, x):
+            calls.append((self.tag, len(x)))
+            return x + 1
+
+        def backward(self, grad, need_input_grad=True):
+            return grad
+
+    class Adapting(Probe):
+        def adapt(self, x):
+            calls.append((self.tag + ".adapt", float(x.mean()), len(x)))
+
+    monkeypatch.setattr(layers_module, "ADAPT_CHUNK", 4)
+    model = Sequential([Probe("a"), Adapting("b"), Probe("c"), Adapting("d"), Probe("e")])
+    model.build((3,), np.random.default_rng(0), np.float64)
+    model.adapt(np.zeros((10, 3)))
+    # a, b and c forward 10 examples 4 at a time; d adapts to x + 3; nothing runs d's or e's forward
+    assert calls == [("a", 4), ("a", 4), ("a", 2), ("b.adapt", 1.0, 10), ("b", 4), ("b", 4), ("b", 2),
+                     ("c", 4), ("c", 4), ("c", 2), ("d.adapt", 3.0, 10)]
+
+
 def test_callbacks_run_by_order_then_recipe_order():
     log = []
     cbs = [Recorder("late", 200, log), Recorder("a", 10, log), Recorder("b", 10, log)]
