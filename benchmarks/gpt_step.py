@@ -1,10 +1,10 @@
-"""One training step of nanoGPT's small Shakespeare model (recipes/shakespeare_gpt.py: 4 blocks, 4 heads, width
-128, context 64, batch 12, no biases, tied embeddings, AdamW, gradient clipping at 1.0) in npframe against the same
-model written in PyTorch (nanoGPT's layout: fused QKV, scaled_dot_product_attention, fused AdamW), same shapes,
-2 threads, side by side in one process with the order rotated every round; median of rounds. Then where
-npframe's step goes (every layer's forward and backward timed), and generation's speed in characters per second
-with the key/value cache against recomputing the whole context for every character. Needs PyTorch for the comparison
-(pip install torch==2.13.0); the data are random token ids (the speed does not depend on them).
+"""One training step of nanoGPT's small Shakespeare model (recipes/shakespeare_gpt.py: 4 blocks, 4 heads, width 128,
+context 64, batch 12, no biases, tied embeddings, AdamW, gradient clipping at 1.0) in npframe against the same model
+written in PyTorch (nanoGPT's layout and initialisation: fused QKV, scaled_dot_product_attention, fused AdamW), same
+shapes, 2 threads, side by side in one process with the order rotated every round; median of rounds. Then where
+npframe's step goes (every layer's forward and backward timed), and generation's speed in characters per second with
+the key/value cache against recomputing the whole context for every character. Needs PyTorch for the comparison (pip
+install torch==2.13.0); the data are random token ids (the speed does not depend on them).
 
     python benchmarks/gpt_step.py [--rounds 5] [--steps 50] [--chars 300]
 """
@@ -92,6 +92,12 @@ def torch_parts(seed=0):
             return self.head(self.ln(x))
 
     net = GPT()
+    for m in net.modules():  # nanoGPT's initialisation: N(0, 0.02), the residual projections scaled by depth
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+    for b in net.blocks:
+        for m in (b.proj, b.out):
+            nn.init.normal_(m.weight, 0.0, 0.02 / (2 * LAYERS) ** 0.5)
     decay = [p for p in net.parameters() if p.dim() >= 2]
     rest = [p for p in net.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}],
