@@ -20,6 +20,19 @@ def grad_close(analytic, numeric, rtol=1e-5, atol=1e-8):
     return np.allclose(analytic, numeric, rtol=rtol, atol=atol)
 
 
+def resumed_and_straight(recipe: str | Path, sets: list[str], tmp_path: Path, epochs: int) -> tuple[dict, dict]:
+    """The model state of `recipe` (with these --set values) trained epochs - 1 epochs then continued by --resume to
+    `epochs`, and of the same trained `epochs` straight; a test asserts they are equal."""
+    import framework
+    from framework.run import main as run_main
+
+    recipe, sets, out = Path(recipe), [x for s in sets for x in ("--set", s)], ["--logdir", str(tmp_path), "--name"]
+    assert run_main([str(recipe), *sets, "--set", f"epochs={epochs - 1}", *out, "a"]) == 0
+    assert run_main(["--resume", str(tmp_path / recipe.stem / "a"), "--epochs", str(epochs)]) == 0
+    assert run_main([str(recipe), *sets, "--set", f"epochs={epochs}", *out, "b"]) == 0
+    return tuple(framework.load(tmp_path / recipe.stem / n).model.state_dict() for n in "ab")
+
+
 @pytest.fixture
 def make_dist(tmp_path, monkeypatch):
     """Create an installed-looking distribution (dist-info with entry_points.txt) on sys.path."""

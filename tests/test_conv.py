@@ -2,6 +2,7 @@
 naive loop over windows for pooling; ties and borders as documented."""
 import numpy as np
 import pytest
+from conftest import resumed_and_straight
 from scipy.signal import correlate
 
 from framework import Sequential
@@ -238,10 +239,8 @@ def test_patch_whitening_adapts_to_whiten_the_training_patches():
 
 
 def test_a_new_run_adapts_its_layers_and_a_resumed_one_keeps_them(repo_root, tmp_path, capsys):
-    import framework
     from framework.build import build
     from framework.recipe import resolve
-    from framework.run import main as run_main
     from framework.trainer import ADAPT_EXAMPLES
     from plugins.layers import PatchWhitening
 
@@ -257,11 +256,6 @@ def test_a_new_run_adapts_its_layers_and_a_resumed_one_keeps_them(repo_root, tmp
     assert not np.allclose(before, expected.W.value, atol=1e-3)
     assert np.allclose(t.model.buffers["whiten0.W"], expected.W.value, rtol=1e-4, atol=1e-4)  # fixed while training
 
-    sets = [x for s in [*sets, "callbacks=['checkpoint']"] for x in ("--set", s)]
-    assert run_main([digits, *sets, "--set", "epochs=1", "--logdir", str(tmp_path), "--name", "a"]) == 0
-    assert run_main(["--resume", str(tmp_path / "digits_adam" / "a"), "--epochs", "2"]) == 0
-    assert run_main([digits, *sets, "--set", "epochs=2", "--logdir", str(tmp_path), "--name", "b"]) == 0
+    a, b = resumed_and_straight(digits, [*sets, "callbacks=['checkpoint']"], tmp_path, 2)
     capsys.readouterr()
-    a = framework.load(tmp_path / "digits_adam" / "a").model.state_dict()
-    b = framework.load(tmp_path / "digits_adam" / "b").model.state_dict()
     assert np.array_equal(a["whiten0.W"], b["whiten0.W"]) and all(np.array_equal(a[k], b[k]) for k in b)

@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import grad_close, numerical_grad
+from conftest import grad_close, numerical_grad, resumed_and_straight
 from test_trainer import make_trainer
 
 from framework import SoftmaxCrossEntropy, State, build_mlp, registry
@@ -147,7 +147,6 @@ def test_ema_averages_after_every_step_and_the_run_ends_on_the_average(repo_root
     from framework.build import build
     from framework.layers import flat_buffers
     from framework.recipe import resolve
-    from framework.run import main as run_main
 
     recipe = resolve(str(repo_root / "recipes" / "digits_adam.py"), ["loggers=[]", "callbacks=['ema']", "epochs=2"])
     t = build(recipe)
@@ -180,14 +179,9 @@ def test_ema_averages_after_every_step_and_the_run_ends_on_the_average(repo_root
 
     # an extension continues from the trained weights: 2 epochs then --resume --epochs 3 equals 3 straight (no
     # schedule: an extension re-lays a schedule over the new total)
-    sets = ["--set", "loggers=[]", "--set", "callbacks=['ema', 'checkpoint']", "--set", "scheduler=None"]
-    digits = str(repo_root / "recipes" / "digits_adam.py")
-    assert run_main([digits, *sets, "--set", "epochs=2", "--logdir", str(tmp_path), "--name", "a"]) == 0
-    assert run_main(["--resume", str(tmp_path / "digits_adam" / "a"), "--epochs", "3"]) == 0
-    assert run_main([digits, *sets, "--set", "epochs=3", "--logdir", str(tmp_path), "--name", "b"]) == 0
+    sets = ["loggers=[]", "callbacks=['ema', 'checkpoint']", "scheduler=None"]
+    a, b = resumed_and_straight(repo_root / "recipes" / "digits_adam.py", sets, tmp_path, 3)
     capsys.readouterr()
-    a = framework.load(tmp_path / "digits_adam" / "a").model.state_dict()
-    b = framework.load(tmp_path / "digits_adam" / "b").model.state_dict()
     assert all(np.array_equal(a[k], b[k]) for k in b)
     fa = json.loads((tmp_path / "digits_adam" / "a" / "summary.json").read_text())["final"]
     fb = json.loads((tmp_path / "digits_adam" / "b" / "summary.json").read_text())["final"]
@@ -198,7 +192,6 @@ def test_ema_with_buffers_averages_batch_norm_statistics_and_resumes_exactly(rep
     import framework
     from framework.build import build
     from framework.recipe import resolve
-    from framework.run import main as run_main
 
     model = ("{'name': 'sequential', 'layers': ['flatten', {'name': 'dense', 'units': 16}, 'batch_norm', 'relu', "
              "{'name': 'dense', 'units': 'outputs'}]}")
@@ -228,13 +221,9 @@ def test_ema_with_buffers_averages_batch_norm_statistics_and_resumes_exactly(rep
     assert np.array_equal(plain.model.params[0].value, t.model.params[0].value)  # the same training otherwise
 
     # 2 epochs then --resume --epochs 3 equals 3 straight, buffers and all
-    sets = [x for s in [*sets, "callbacks=[{'name': 'ema', 'buffers': True}, 'checkpoint']"] for x in ("--set", s)]
-    assert run_main([digits, *sets, "--set", "epochs=2", "--logdir", str(tmp_path), "--name", "a"]) == 0
-    assert run_main(["--resume", str(tmp_path / "digits_adam" / "a"), "--epochs", "3"]) == 0
-    assert run_main([digits, *sets, "--set", "epochs=3", "--logdir", str(tmp_path), "--name", "b"]) == 0
+    a, b = resumed_and_straight(digits, [*sets, "callbacks=[{'name': 'ema', 'buffers': True}, 'checkpoint']"],
+                                tmp_path, 3)
     capsys.readouterr()
-    a = framework.load(tmp_path / "digits_adam" / "a").model.state_dict()
-    b = framework.load(tmp_path / "digits_adam" / "b").model.state_dict()
     assert sorted(a) == sorted(b) and all(np.array_equal(a[k], b[k]) for k in b)
 
 
