@@ -348,6 +348,22 @@ def test_the_validation_panel_shows_the_top_of_every_band(tmp_path, monkeypatch)
     assert low < 99.1 and high > 99.9
 
 
+def test_the_validation_panel_of_one_variant_shows_its_whole_curve(tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    from framework.experiments.report import table, write_plot
+    limits = []  # the validation panel's y range when its legend is drawn, its last step
+    real = matplotlib.axes.Axes.legend
+    monkeypatch.setattr(matplotlib.axes.Axes, "legend", lambda ax, *a, **kw: (limits.append(ax.get_ylim()),
+                                                                             real(ax, *a, **kw))[1])
+    c = {"variants": {"only": {}}, "baseline": "only"}
+    results = {("only", s): summary_of(0.87, 0.87, history=[{"val_accuracy": v} for v in (0.60, 0.80, 0.87)])
+               for s in (0, 1)}
+    assert write_plot(tmp_path, c, table(c, results, [0, 1]), results, [0, 1]) is None
+    (low, high), = limits
+    assert low <= 60.0 and high >= 87.0  # the whole curve, not a zoom on the one final figure
+
+
 def test_a_variant_without_a_grid_keeps_its_own_value(tmp_path, repo_root):
     (tmp_path / "t.py").write_text(f"""
 comparison = {{

@@ -214,8 +214,8 @@ def write_plot(out_dir: Path, c: dict, rows: list[dict], results: dict[tuple[str
         right.text(0.5, 0.5, "no test split: the dataset holds out validation only", ha="center",
                    transform=right.transAxes)
     tops = [scale * r["val_mean"] for r in rows if not math.isnan(r["val_mean"])]
-    if tops and percent(metric):  # the interesting part: from a little below the worst final figure up to
-        margin = max(tops) - min(tops) + 0.2  # the highest point of any band, which can pass every final mean
+    if len(tops) > 1 and percent(metric):  # the interesting part: from a little below the worst final figure up
+        margin = max(tops) - min(tops) + 0.2  # to the highest point of any band (one variant: its whole curve)
         left.set_ylim(min(tops) - 2 * margin, max([max(tops) + 0.5 * margin] + [h + 0.1 * margin for h in highs]))
     left.set(xlabel="epoch", ylabel=f"validation {metric}{unit}", title="Validation curves (mean, band: min to max)")
     right.set(ylabel=f"test {metric}{unit}", title="Test, per variant (mean; each seed a dot; bar: min to max)")
