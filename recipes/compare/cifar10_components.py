@@ -8,7 +8,8 @@ python -m framework.compare recipes/compare/cifar10_components.py --logdir docs/
 import runpy
 from pathlib import Path
 
-blocks = runpy.run_path(str(Path(__file__).parents[1] / "cifar10_best.py"))["blocks"]
+best = runpy.run_path(str(Path(__file__).parents[1] / "cifar10_best.py"))
+blocks, STAGE1 = best["blocks"], best["STAGE1"]  # the first stage's settings, which the record has since changed
 CALLBACKS = [{"name": "ema", "decay": 0.99}, "flip_tta"]
 
 comparison = {
@@ -18,7 +19,7 @@ comparison = {
                    "one-cycle rate (against Adam with warm-up and cosine, and Nesterov with warm-up and linear decay).",
     "base": "../cifar10_best.py",
     "set": {"model.layers": blocks(16, 64, 64), "epochs": 4, "dataset.limit": 10000, "callbacks": CALLBACKS,
-            "loggers": ["tensorboard"]},
+            "loggers": ["tensorboard"], "augmentations": STAGE1["augmentations"]},
     "baseline": "all",
     "seeds": 3,
     "variants": {

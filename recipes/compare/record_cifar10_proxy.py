@@ -10,7 +10,8 @@ python -m framework.compare recipes/compare/record_cifar10_proxy.py --logdir doc
 import runpy
 from pathlib import Path
 
-blocks = runpy.run_path(str(Path(__file__).parents[1] / "cifar10_best.py"))["blocks"]
+best = runpy.run_path(str(Path(__file__).parents[1] / "cifar10_best.py"))
+blocks, STAGE1 = best["blocks"], best["STAGE1"]  # the first stage's settings, which the record has since changed
 CROP2 = [{"name": "random_crop", "padding": 2}, "flip"]
 EMA_BUFFERS = [{"name": "ema", "decay": 0.99, "buffers": True}, "flip_tta"]
 
@@ -20,7 +21,8 @@ comparison = {
                    "pixels instead of 4; then also batch norm's running statistics averaged by the EMA; then also "
                    "whitening, or instead half the L2 penalty (2.5e-4).",
     "base": "../cifar10_best.py",
-    "set": {"epochs": 4, "callbacks": [{"name": "ema", "decay": 0.99}, "flip_tta"], "loggers": ["tensorboard"]},
+    "set": {"epochs": 4, "callbacks": [{"name": "ema", "decay": 0.99}, "flip_tta"], "loggers": ["tensorboard"],
+            "augmentations": STAGE1["augmentations"]},
     "baseline": "record",
     "seeds": 1,
     "variants": {
