@@ -163,6 +163,24 @@ def test_error_text_stays_in_its_table_row(tmp_path):
     assert rows == ["| b | failed: ValueError: line one line two \\| with a pipe | | | | | | |"]
 
 
+def test_a_table_of_losses_has_one_test_loss_column_and_every_row_fits_its_header(tmp_path):
+    from framework.experiments.report import table, write_results
+
+    def done(loss):
+        return {"status": "completed", "final": {"val_loss": loss, "test_loss": loss + 0.01}, "epoch_seconds": [1.0],
+                "train_seconds": 1.0}
+
+    failed = {"status": "failed", "error": "E"}
+    for metric, finals in (("loss", {("a", 0): done(1.8), ("b", 0): failed}),
+                           ("accuracy", {("a", 0): summary_of(0.9, 0.9), ("b", 0): failed})):
+        c = {"variants": {"a": {}, "b": {}}, "baseline": "a", "metric": metric}
+        write_results(tmp_path, c, table(c, finals, [0]), [0], "cmd")
+        lines = [x for x in (tmp_path / "results.md").read_text().splitlines() if x.startswith("|")]
+        assert lines[0].count("test loss") == 1
+        assert len({x.replace("\\|", "").count("|") for x in lines}) == 1  # header, rule and rows alike
+        assert ("1.8000 | 1.8100 | baseline |" in lines[2]) == (metric == "loss")
+
+
 def test_welch_interval_matches_scipy():
     from scipy import stats
 

@@ -128,18 +128,20 @@ def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], co
     what = {"accuracy": "accuracy (%)", "r2": "R²"}.get(rows[0]["metric"], rows[0]["metric"].replace("_", " ")
                                                          + (" (%)" if pct else ""))
     tuned = any(r["tuned"] != "" for r in rows)
+    loss_col = rows[0]["metric"] != "loss"  # a table of losses has its test loss already
     lines = [f"# {out_dir.name}", "", c.get("description", "").strip(), "",
              f"Command: `{command}`; seeds {seeds}; baseline `{c['baseline']}`; machine: {os.cpu_count()} cores; "
              f"date: {date or time.strftime('%Y-%m-%d')}.", "",
              f"| variant |{' tuned |' if tuned else ''} validation {what} | test {what} | test change vs baseline, "
-             f"95 % CI | test loss | s/epoch | train s | time × |",
-             "| --- |" + (" --- |" if tuned else "") + " --- | --- | --- | --- | --- | --- | --- |"]
+             f"95 % CI |{' test loss |' if loss_col else ''} s/epoch | train s | time × |",
+             "| --- |" + (" --- |" if tuned else "") + " --- | --- | --- |" + (" --- |" if loss_col else "")
+             + " --- | --- | --- |"]
     for r in rows:
         name = f"**{cell(r['variant'])}**" if r["best_by_validation"] else cell(r["variant"])
         tune = f" {cell(r['tuned'])} |" if tuned else ""
         if not r["runs"]:
             what_happened = "diverged" if r["diverged"] and not r["failed"] else "failed"
-            lines.append(f"| {name} |{tune} {what_happened}: {cell(r['error'])} | | | | | | |")
+            lines.append(f"| {name} |{tune} {what_happened}: {cell(r['error'])} |" + " |" * (5 + loss_col))
             continue
         total = r["runs"] + r["failed"] + r["diverged"]
         name += "".join(f" ({r[k]} of {total} runs {k})" for k in ("failed", "diverged") if r[k])
@@ -155,10 +157,9 @@ def write_results(out_dir: Path, c: dict, rows: list[dict], seeds: list[int], co
             pm_test, change = (lambda m, s: "no test split"), "n/a"
         else:
             pm_test = pm
-        test_loss = "n/a" if math.isnan(r["test_loss"]) else f"{r['test_loss']:.4f}"
+        test_loss = ("n/a" if math.isnan(r["test_loss"]) else f"{r['test_loss']:.4f}") + " | " if loss_col else ""
         lines.append(f"| {name} |{tune} {pm(r['val_mean'], r['val_sd'])} | {pm_test(r['test_mean'], r['test_sd'])} | "
-                     f"{change} | {test_loss} | {r['epoch_seconds']:.3g} | {r['train_seconds']:.3g} | "
-                     f"{ratio} |")
+                     f"{change} | {test_loss}{r['epoch_seconds']:.3g} | {r['train_seconds']:.3g} | {ratio} |")
     spread = (f"Mean ± standard deviation over {len(seeds)} seeds." if len(seeds) > 1 else
               "One seed: no standard deviation, and no interval for a change (run more seeds to tell a difference "
               "from the seed-to-seed noise).")
