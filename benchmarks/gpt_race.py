@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import gpt_step  # benchmarks/gpt_step.py: both models
 import machine  # benchmarks/machine.py
@@ -38,55 +36,27 @@ def rate(step: int, steps: int) -> float:
 
 
 def held_out_loss(logits_of, x: np.ndarray, y: np.ndarray, batch: int = 64) -> float:
-    """Mean cross-entropy over every position of the held-out windows, in float64 from the logits."""
-    total = 0.0
-    for i in range(0, len(x), batch):
-        z = logits_of(x[i:i + batch]).astype(np.float64).reshape(-1, gpt_step.V)
-        t = y[i:i + batch].reshape(-1).astype(np.int64)
-        zmax = z.max(axis=1)
-        total += float((zmax + np.log(np.exp(z - zmax[:, None]).sum(axis=1)) - z[np.arange(len(t)), t]).sum())
-    return total / y.size
+    """Mean cross-entropy over every position of the held-out windows, from the logits in float64."""
+    loss = SequenceCrossEntropy()
+    return sum(loss.forward(logits_of(x[i:i + batch]).astype(np.float64), y[i:i + batch]) * y[i:i + batch].size
+               for i in range(0, len(x), batch)) / y.size
 
 
-def train_npframe(batches, steps: int, seed: int, held_out) -> tuple[float, float]:
-    model, opt, clip = gpt_step.npframe_parts(seed)
-    loss, trainer = SequenceCrossEntropy(), SimpleNamespace(model=model)
-    model.train()
-    t0 = time.perf_counter()
-    for i in range(steps):
-        x, y = batches(i)
-        out = model.forward(x)
-        loss.forward(out, y)
-        model.backward(loss.backward())
-        clip.on_backward_end(trainer, None)
-        opt.lr = rate(i, steps)
-        opt.step()
-    seconds = time.perf_counter() - t0
-    model.eval()
-    return seconds, held_out_loss(model.forward, *held_out)
+def train_npframe(x, y, steps: int, seed: int, held_out) -> tuple[float, float]:
+    parts = gpt_step.npframe_parts(seed)
+    seconds = steps * gpt_step.npframe_steps(parts, x, y, steps, rate=lambda i: rate(i, steps))
+    parts[0].eval()
+    return seconds, held_out_loss(parts[0].forward, *held_out)
 
 
-def train_torch(batches, steps: int, seed: int, held_out) -> tuple[float, float]:
+def train_torch(x, y, steps: int, seed: int, held_out) -> tuple[float, float]:
     import torch
-    from torch.nn import functional as F
 
-    net, opt = gpt_step.torch_parts(seed)
-    net.train()
-    t0 = time.perf_counter()
-    for i in range(steps):
-        x, y = (torch.from_numpy(a.astype(np.int64)) for a in batches(i))
-        logits = net(x)
-        loss = F.cross_entropy(logits.view(-1, gpt_step.V), y.view(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        for group in opt.param_groups:
-            group["lr"] = rate(i, steps)
-        opt.step()
-    seconds = time.perf_counter() - t0
-    net.eval()
+    parts = gpt_step.torch_parts(seed)
+    seconds = steps * gpt_step.torch_steps(parts, x, y, steps, rate=lambda i: rate(i, steps))
+    parts[0].eval()
     with torch.no_grad():
-        return seconds, held_out_loss(lambda x: net(torch.from_numpy(x.astype(np.int64))).numpy(), *held_out)
+        return seconds, held_out_loss(lambda x: parts[0](torch.from_numpy(x.astype(np.int64))).numpy(), *held_out)
 
 
 def main() -> None:
@@ -119,14 +89,16 @@ def main() -> None:
     results = {k: [] for k in sides}
     for rnd in range(args.rounds):
         idx = np.random.default_rng(rnd).integers(0, len(data.x_train), (max(args.steps, ours), gpt_step.B))
-        batches = lambda i, idx=idx: (data.x_train[idx[i]], data.y_train[idx[i]])
+        x, y = data.x_train[idx], data.y_train[idx]  # (steps, batch, context): the round's batches
         order = list(sides) if rnd % 2 == 0 else list(sides)[::-1]
         for name in order:
             steps = ours if name == "npframe" else args.steps
-            seconds, loss = sides[name](batches, steps, rnd, held_out)
+            seconds, loss = sides[name](x, y, steps, rnd, held_out)
             results[name].append((seconds, loss))
             print(f"  round {rnd} (seed {rnd}) {name:<8} {steps} steps {seconds:7.1f} s  ({1e3 * seconds / steps:.1f} "
                   f"ms a step)  held-out loss {loss:.4f}", flush=True)
+    if not np.isfinite([r[1] for k in results for r in results[k]]).all():
+        sys.exit("gpt_race.py: a held-out loss is not finite: training diverged")
     won = 0
     for (ts, lt), (tn, ln) in zip(results["PyTorch"], results["npframe"]):
         won += tn <= ts and ln < lt

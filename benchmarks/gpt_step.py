@@ -36,7 +36,8 @@ def npframe_parts(seed=0):
     return model, opt, clip
 
 
-def npframe_steps(parts, x, y, steps, timers=None) -> float:
+def npframe_steps(parts, x, y, steps, timers=None, rate=None) -> float:
+    """Seconds per step of `steps` training steps on batches x[i % len(x)]; `rate(i)`, if given, sets the rate."""
     from types import SimpleNamespace
 
     model, opt, clip = parts
@@ -48,6 +49,8 @@ def npframe_steps(parts, x, y, steps, timers=None) -> float:
         model.backward(loss.backward())
         t = time.perf_counter()
         clip.on_backward_end(trainer, None)
+        if rate is not None:
+            opt.lr = rate(i)
         opt.step()
         if timers is not None:
             timers["clip + optimizer"] += time.perf_counter() - t
@@ -105,7 +108,8 @@ def torch_parts(seed=0):
     return net, opt
 
 
-def torch_steps(parts, x, y, steps) -> float:
+def torch_steps(parts, x, y, steps, rate=None) -> float:
+    """As npframe_steps, for the PyTorch model."""
     import torch
     from torch.nn import functional as F
 
@@ -118,6 +122,9 @@ def torch_steps(parts, x, y, steps) -> float:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        if rate is not None:
+            for group in opt.param_groups:
+                group["lr"] = rate(i)
         opt.step()
     return (time.perf_counter() - t0) / steps
 
