@@ -9,14 +9,48 @@ import numpy as np
 from framework import Optimizer
 
 
-class SGD(Optimizer):
-    """Plain stochastic gradient descent: w <- w - lr * g."""
+class _RateScales:
+    """`lr_scale`: {name pattern: factor}, rate multipliers for the parameters whose names match (fnmatch; PyTorch's
+    parameter groups), e.g. {"bn*.beta": 64} as airbench trains batch norm's offsets. For SGD and momentum a rate
+    multiplier is a multiplier of the gradient entering the step, which is how it is applied."""
 
-    def __init__(self, params, lr: float = 0.1):
+    def _scales(self, lr_scale) -> None:
+        import fnmatch
+        if not isinstance(lr_scale, dict):
+            raise ValueError(f"lr_scale: expected a mapping of parameter-name patterns to factors, got {lr_scale!r}")
+        self.scales = [1.0] * len(self.params)
+        for pattern, factor in lr_scale.items():
+            if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 0:
+                raise ValueError(f"lr_scale: {pattern!r}: expected a positive number, got {factor!r}")
+            hits = [i for i, p in enumerate(self.params) if fnmatch.fnmatchcase(p.name, str(pattern))]
+            if not hits:
+                names = ", ".join(p.name for p in self.params[:4])
+                raise ValueError(f"lr_scale: pattern {pattern!r} matches no parameter (they are named {names}, ...)")
+            for i in hits:
+                self.scales[i] = float(factor)
+
+    def block_extras(self, start, stop):
+        """(slice of the block, factor) for the elements of [start, stop) whose rate is scaled."""
+        parts, at = [], 0
+        for p, f in zip(self.params, self.scales):
+            lo, hi = max(at, start) - start, min(at + p.value.size, stop) - start
+            if lo < hi and f != 1.0:
+                parts.append((slice(lo, hi), p.value.dtype.type(f - 1.0)))
+            at += p.value.size
+        return (parts,)
+
+
+class SGD(_RateScales, Optimizer):
+    """Plain stochastic gradient descent: w <- w - lr * g (times `lr_scale`'s factor where it names a parameter)."""
+
+    def __init__(self, params, lr: float = 0.1, lr_scale: dict | None = None):
         super().__init__(params, lr)
+        self._scales(lr_scale or {})
 
-    def update(self, w, g, tmp):
+    def update(self, w, g, scaled, tmp):
         np.multiply(g, self.lr, out=tmp)
+        for part, f1 in scaled:  # the few scaled elements: lr g times f
+            tmp.reshape(-1)[part] *= f1 + 1
         w -= tmp
 
 
@@ -63,24 +97,33 @@ class Adam(Optimizer):
         super().load_state_dict(state)
 
 
-class Momentum(Optimizer):
+class Momentum(_RateScales, Optimizer):
     """SGD with momentum (PyTorch's form): v <- mu v + g; w <- w - lr v.
-    Nesterov (nesterov=True): v <- mu v + g; w <- w - lr (g + mu v)."""
+    Nesterov (nesterov=True): v <- mu v + g; w <- w - lr (g + mu v). `lr_scale` scales g for the parameters it
+    names (the same as scaling their rate)."""
 
     state_names = ("v",)
 
-    def __init__(self, params, lr: float = 0.01, momentum: float = 0.9, nesterov: bool = False):
+    def __init__(self, params, lr: float = 0.01, momentum: float = 0.9, nesterov: bool = False,
+                 lr_scale: dict | None = None):
         super().__init__(params, lr)
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum: expected a value in [0, 1), got {momentum!r}")
         self.momentum, self.nesterov = momentum, nesterov
+        self._scales(lr_scale or {})
 
-    def update(self, w, g, v, tmp):
+    def update(self, w, g, v, scaled, tmp):
         v *= self.momentum
         v += g
+        vf, gf = v.reshape(-1), g.reshape(-1)
+        for part, f1 in scaled:  # v += (f - 1) g on the few scaled elements: v holds the scaled gradients
+            vf[part] += f1 * gf[part]
         if self.nesterov:
             np.multiply(v, self.momentum, out=tmp)
             tmp += g
+            tf = tmp.reshape(-1)
+            for part, f1 in scaled:
+                tf[part] += f1 * gf[part]
             tmp *= self.lr
         else:
             np.multiply(v, self.lr, out=tmp)

@@ -10,15 +10,20 @@ and flip test-time augmentation; 9 epochs:
 from framework import derive
 
 
-def blocks(w1: int, w2: int, w3: int, whiten: bool = False) -> list:
-    """airbench's three blocks: conv w, max pool 2, batch norm, ReLU, conv w, batch norm, ReLU; with `whiten`, after
-    its fixed 2x2 patch-whitening layer and a ReLU (32x32 images become 31x31, so the last pool is 3x3)."""
-    layers = ["patch_whitening", "relu"] if whiten else []
+def blocks(w1: int, w2: int, w3: int, whiten: bool = False, bn: dict | None = None, act: str = "relu",
+           head_scale: float | None = None) -> list:
+    """airbench's three blocks: conv w, max pool 2, batch norm, ReLU (or `act`), conv w, batch norm, ReLU; with
+    `whiten`, after its fixed 2x2 patch-whitening layer and a ReLU (32x32 images become 31x31, so the last pool is
+    3x3). `bn`: batch norm's options; `head_scale`: airbench's head, dense without bias times a constant."""
+    norm = {"name": "batch_norm", **bn} if bn else "batch_norm"
+    layers = ["patch_whitening", act] if whiten else []
     for w in (w1, w2, w3):
-        layers += [{"name": "conv2d", "filters": w, "bias": False}, "max_pool2d", "batch_norm", "relu",
-                   {"name": "conv2d", "filters": w, "bias": False}, "batch_norm", "relu"]
+        layers += [{"name": "conv2d", "filters": w, "bias": False}, "max_pool2d", norm, act,
+                   {"name": "conv2d", "filters": w, "bias": False}, norm, act]
     pool = {"name": "max_pool2d", "size": 3 if whiten else 4}
-    return [*layers, pool, "flatten", {"name": "dense", "units": "outputs"}]
+    head = ([{"name": "dense", "units": "outputs", "bias": False}, {"name": "rescaling", "scale": head_scale}]
+            if head_scale else [{"name": "dense", "units": "outputs"}])
+    return [*layers, pool, "flatten", *head]
 
 
 STAGE1 = {  # what the first stages ran that the record has since changed (their model and callbacks they set)

@@ -163,6 +163,22 @@ def test_batchnorm():
     check_layer(layer, rng.standard_normal((6, 4)) * 3 + 1)
 
 
+@pytest.mark.parametrize("shape", [(4,), (3, 3, 4)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_without_scale_is_batchnorm_with_gamma_one(shape, training):
+    """scale=False: no gamma parameter; output, offset gradient and input gradient those of gamma fixed at 1."""
+    a, b = built(BatchNorm(scale=False), shape), built(BatchNorm(), shape)
+    assert [p.name.split(".")[1] for p in a.params] == ["beta"] and a.gamma is None
+    a.beta.value[:] = b.beta.value[:] = rng.standard_normal(4)
+    x, g = rng.standard_normal((6, *shape)) * 2 + 1, rng.standard_normal((6, *shape))
+    a.training = b.training = training
+    assert np.allclose(a.forward(x), b.forward(x), rtol=1e-13, atol=1e-13)
+    assert np.allclose(a.backward(g.copy()), b.backward(g.copy()), rtol=1e-13, atol=1e-13)
+    assert np.allclose(a.beta.grad, b.beta.grad, rtol=1e-13, atol=1e-13)
+    with pytest.raises(ValueError, match="scale: expected true or false, got 'no'"):
+        BatchNorm(scale="no")
+
+
 def test_batchnorm_statistics_and_eval_mode():
     layer = built(BatchNorm(momentum=0.5), (3,))
     x = rng.standard_normal((50, 3)) * 2 + 5

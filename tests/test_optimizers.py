@@ -217,7 +217,8 @@ def test_more_optimizers_lower_the_loss(name, lr):
 BUILT_IN = [("sgd", {"lr": 0.1}), ("momentum", {"lr": 0.05}), ("momentum", {"lr": 0.05, "nesterov": True}),
             ("rmsprop", {"lr": 1e-3}), ("adagrad", {"lr": 0.01, "initial_accumulator": 0.1}), ("adam", {"lr": 1e-3}),
             ("adamw", {"lr": 1e-3, "weight_decay": 0.1}),
-            ("adamw", {"lr": 1e-3, "weight_decay": 0.1, "decay_bias": True})]
+            ("adamw", {"lr": 1e-3, "weight_decay": 0.1, "decay_bias": True}),
+            ("sgd", {"lr": 0.1, "lr_scale": {"p1": 64}}), ("momentum", {"lr": 0.05, "lr_scale": {"p[02]": 0.5}})]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -269,3 +270,27 @@ def test_the_model_keeps_its_parameters_in_two_buffers():
     from framework import Param
 
     assert flat_buffers([Param("a", np.zeros(3)), Param("b", np.zeros(2))]) is None
+
+
+@pytest.mark.parametrize("name,kw,rule", [
+    ("sgd", dict(lr=0.1), lambda lr: momentum_rule(lr, 0.0, False)),
+    ("momentum", dict(lr=0.1, momentum=0.8), lambda lr: momentum_rule(lr, 0.8, False)),
+    ("momentum", dict(lr=0.1, momentum=0.8, nesterov=True), lambda lr: momentum_rule(lr, 0.8, True))],
+    ids=["sgd", "momentum", "nesterov"])
+def test_lr_scale_is_a_rate_multiplier_for_the_parameters_it_names(name, kw, rule):
+    """lr_scale {"b": 64}: the bias follows the update equations at 64 times the rate, the weights at the rate."""
+    ps, grads = params_with_grads()
+    w0, b0 = ps[0].value.copy(), ps[1].value.copy()
+    run_steps(name, grads, ps, lr_scale={"b": 64}, **kw)
+    assert np.allclose(ps[0].value, reference(rule(0.1), w0, [g[0] for g in grads]), rtol=1e-12, atol=1e-12)
+    assert np.allclose(ps[1].value, reference(rule(6.4), b0, [g[1] for g in grads]), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("lr_scale,message", [
+    ({"bn*.beta": 64}, "pattern 'bn\\*.beta' matches no parameter \\(they are named w, b"),
+    ({"b": 0}, "'b': expected a positive number, got 0"), ({"b": "64"}, "expected a positive number, got '64'"),
+    ({"b": True}, "expected a positive number, got True"), (["b", 64], "expected a mapping")])
+def test_lr_scale_refuses_what_names_no_parameter_or_is_not_a_positive_factor(lr_scale, message):
+    ps, _ = params_with_grads()
+    with pytest.raises(ValueError, match=message):
+        registry.get("optimizers", "momentum")(ps, lr=0.1, lr_scale=lr_scale)

@@ -9,16 +9,19 @@ from framework import Layer, Param
 class BatchNorm(Layer):
     """Batch normalisation (Ioffe & Szegedy 2015): y = gamma (x - mean) / sqrt(var + eps) + beta, per feature for
     (features,) inputs and per channel for (H, W, C) images. Training uses batch statistics and updates running
-    ones (unbiased variance, as PyTorch); evaluation uses the running ones."""
+    ones (unbiased variance, as PyTorch); evaluation uses the running ones. `scale: false` (Keras') drops gamma
+    (fixed at 1): before a linear layer or ReLU it is redundant, and airbench trains without it."""
 
     prefix, min_batch = "bn", 2
 
-    def __init__(self, momentum: float = 0.1, eps: float = 1e-5):
+    def __init__(self, momentum: float = 0.1, eps: float = 1e-5, scale: bool = True):
         if not 0 <= momentum <= 1:
             raise ValueError(f"momentum: expected a value in [0, 1], got {momentum!r}")
         if not eps > 0:
             raise ValueError(f"eps: expected a positive number, got {eps!r}")
-        self.momentum, self.eps = momentum, eps
+        if not isinstance(scale, bool):
+            raise ValueError(f"scale: expected true or false, got {scale!r}")
+        self.momentum, self.eps, self.scale = momentum, eps, scale
 
     def build(self, input_shape, rng, dtype):
         if len(input_shape) not in (1, 3):
@@ -26,9 +29,9 @@ class BatchNorm(Layer):
         n = input_shape[-1]
         self.axes = (0,) if len(input_shape) == 1 else (0, 1, 2)
         self.shape = (n,)  # channels are the last axis: the per-channel vectors broadcast as they are
-        self.gamma = Param(f"{self.name}.gamma", np.ones(n, dtype=dtype), decay=False)
+        self.gamma = Param(f"{self.name}.gamma", np.ones(n, dtype=dtype), decay=False) if self.scale else None
         self.beta = Param(f"{self.name}.beta", np.zeros(n, dtype=dtype), decay=False)
-        self.params = [self.gamma, self.beta]
+        self.params = [self.gamma, self.beta] if self.scale else [self.beta]
         self.running_mean, self.running_var = np.zeros(n, dtype=dtype), np.ones(n, dtype=dtype)
         self.buffers = {f"{self.name}.running_mean": self.running_mean, f"{self.name}.running_var": self.running_var}
         return tuple(input_shape)
@@ -36,7 +39,7 @@ class BatchNorm(Layer):
     def forward(self, x):
         if len(self.axes) > 1:
             return self._forward_images(x)
-        g, b = self.gamma.value.reshape(self.shape), self.beta.value.reshape(self.shape)
+        g, b = self._gamma().reshape(self.shape), self.beta.value.reshape(self.shape)
         if not self.training:
             self.inv_std = (1.0 / np.sqrt(self.running_var + self.eps)).reshape(self.shape)
             self.xhat = (x - self.running_mean.reshape(self.shape)) * self.inv_std
@@ -79,8 +82,10 @@ class BatchNorm(Layer):
             self.running_var *= 1 - k
             self.running_var += k * var * (m / max(m - 1, 1))
         self.tile = t
-        out = self.xhat * np.tile(self.gamma.value, t)
-        out += np.tile(self.beta.value, t)
+        b = np.tile(self.beta.value, t)
+        out = self.xhat * np.tile(self.gamma.value, t) if self.scale else self.xhat + b
+        if self.scale:
+            out += b
         return out.reshape(x.shape)
 
     def _sums(self, rows, t):
@@ -96,14 +101,17 @@ class BatchNorm(Layer):
         t, c = self.tile, grad.shape[-1]
         gr = grad.reshape(len(grad), -1)
         m = gr.size // c
-        self.gamma.grad[...] = self._sums(gr * self.xhat, t)
+        dgamma = self._sums(gr * self.xhat, t)
+        if self.scale:
+            self.gamma.grad[...] = dgamma
         self.beta.grad[...] = self._sums(gr, t)
         if not need_input_grad:
             return None
-        scale = np.tile(self.gamma.value * self.inv_std, t)
+        scale = np.tile(self._gamma() * self.inv_std, t)
         if not self.training:
             return (gr * scale).reshape(grad.shape)
-        dx = self.xhat * np.tile(-self.gamma.grad / m, t)  # the formula above, with the sums dγ and dβ share
+        dg = self.gamma.grad if self.scale else dgamma.astype(gr.dtype)
+        dx = self.xhat * np.tile(-dg / m, t)  # the formula above, with the sums dγ and dβ share
         dx += gr
         dx -= np.tile(self.beta.grad / m, t)
         dx *= scale
@@ -112,21 +120,22 @@ class BatchNorm(Layer):
     def backward(self, grad, need_input_grad=True):
         if len(self.axes) > 1:
             return self._backward_images(grad, need_input_grad)
-        np.sum(grad * self.xhat, axis=self.axes, out=self.gamma.grad)
+        if self.scale:
+            np.sum(grad * self.xhat, axis=self.axes, out=self.gamma.grad)
         np.sum(grad, axis=self.axes, out=self.beta.grad)
         if not need_input_grad:
             return None
-        dxhat = grad * self.gamma.value.reshape(self.shape)
+        dxhat = grad * self._gamma().reshape(self.shape)
         if not self.training:  # the statistics are constants
             return dxhat * self.inv_std
-        n = grad.size // len(self.gamma.value)
+        n = grad.size // len(self.beta.value)
         k = self.shape
         return (self.inv_std / n) * (n * dxhat - dxhat.sum(axis=self.axes).reshape(k)
                                      - self.xhat * (dxhat * self.xhat).sum(axis=self.axes).reshape(k))
 
     def to_onnx(self, graph, x):
         stats = [graph.const(v, f"{self.name}.{k}") for k, v in (
-            ("gamma", self.gamma.value), ("beta", self.beta.value), ("running_mean", self.running_mean),
+            ("gamma", self._gamma()), ("beta", self.beta.value), ("running_mean", self.running_mean),
             ("running_var", self.running_var))]
         if len(self.input_shape) == 1:
             return graph.node("BatchNormalization", [x, *stats], epsilon=float(self.eps))
@@ -134,5 +143,8 @@ class BatchNorm(Layer):
         y = graph.node("BatchNormalization", [x, *stats], epsilon=float(self.eps))
         return graph.node("Transpose", [y], perm=[0, 2, 3, 1])
 
+    def _gamma(self) -> np.ndarray:
+        return self.gamma.value if self.scale else np.ones_like(self.beta.value)
+
     def __repr__(self):
-        return f"BatchNorm({self.momentum}, {self.eps})"
+        return f"BatchNorm({self.momentum}, {self.eps}{'' if self.scale else ', scale=False'})"

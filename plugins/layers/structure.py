@@ -1,4 +1,4 @@
-"""Layers that change the shape or compose other layers: flatten, reshape, repeat, residual blocks."""
+"""Layers that change the shape or compose other layers: flatten, reshape, rescaling, repeat, residual blocks."""
 from __future__ import annotations
 
 import math
@@ -22,6 +22,37 @@ class Flatten(Layer):
 
     def to_onnx(self, graph, x):
         return graph.node("Flatten", [x], axis=1)
+
+
+class Rescaling(Layer):
+    """y = scale x + offset (Keras' Rescaling), no parameters. After the last dense layer (airbench's 1/9) it sets
+    the logits' scale and, with it, how fast that layer's weights move the logits."""
+
+    def __init__(self, scale: float, offset: float = 0.0):
+        for key, v in (("scale", scale), ("offset", offset)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ValueError(f"{key}: expected a finite number, got {v!r}")
+        self.scale, self.offset = float(scale), float(offset)
+
+    def build(self, input_shape, rng, dtype):
+        self.k, self.b = np.dtype(dtype).type(self.scale), np.dtype(dtype).type(self.offset)
+        return tuple(input_shape)
+
+    def forward(self, x):
+        y = x * self.k
+        if self.offset:
+            y += self.b
+        return y
+
+    def backward(self, grad, need_input_grad=True):
+        return grad * self.k
+
+    def to_onnx(self, graph, x):
+        y = graph.node("Mul", [x, graph.const(np.float32(self.scale), f"{self.name}.scale")])
+        return graph.node("Add", [y, graph.const(np.float32(self.offset), f"{self.name}.offset")]) if self.offset else y
+
+    def __repr__(self):
+        return f"Rescaling({self.scale}{f', {self.offset}' if self.offset else ''})"
 
 
 class Reshape(Layer):
