@@ -30,6 +30,11 @@ STAGE1 = {  # what the first stages ran that the record has since changed (their
     "augmentations": [{"name": "random_crop", "padding": 4}, "flip"],
     "epochs": 8,
 }
+SGD_L2 = {  # how stages 1-3 (and stage 4's baseline, and the components table) trained, before airbench's regime
+    "optimizer": {"name": "momentum", "lr": 0.2, "momentum": 0.9, "nesterov": True},
+    "regularizers": [{"name": "l2", "lam": 5e-4}],
+    "scheduler": {"name": "one_cycle", "pct_start": 0.25},
+}
 
 recipe = derive("cifar10_cnn.py", {
     "model": {"name": "sequential", "layers": blocks(48, 192, 192, whiten=True)},

@@ -9,7 +9,7 @@ import runpy
 from pathlib import Path
 
 best = runpy.run_path(str(Path(__file__).parents[1] / "cifar10_best.py"))
-blocks, STAGE1 = best["blocks"], best["STAGE1"]  # the first stage's settings, which the record has since changed
+blocks, STAGE1, SGD_L2 = best["blocks"], best["STAGE1"], best["SGD_L2"]  # what it ran that the record has changed
 CALLBACKS = [{"name": "ema", "decay": 0.99}, "flip_tta"]
 
 comparison = {
@@ -19,7 +19,7 @@ comparison = {
                    "one-cycle rate (against Adam with warm-up and cosine, and Nesterov with warm-up and linear decay).",
     "base": "../cifar10_best.py",
     "set": {"model.layers": blocks(16, 64, 64), "epochs": 4, "dataset.limit": 10000, "callbacks": CALLBACKS,
-            "loggers": ["tensorboard"], "augmentations": STAGE1["augmentations"]},
+            "loggers": ["tensorboard"], "augmentations": STAGE1["augmentations"], **SGD_L2},
     "baseline": "all",
     "seeds": 3,
     "variants": {

@@ -11,7 +11,7 @@ import runpy
 from pathlib import Path
 
 best = runpy.run_path(str(Path(__file__).parents[1] / "cifar10_best.py"))
-blocks, STAGE1 = best["blocks"], best["STAGE1"]  # the first stage's settings, which the record has since changed
+blocks, STAGE1, SGD_L2 = best["blocks"], best["STAGE1"], best["SGD_L2"]  # what it ran that the record has changed
 CROP2 = [{"name": "random_crop", "padding": 2}, "flip"]
 EMA_BUFFERS = [{"name": "ema", "decay": 0.99, "buffers": True}, "flip_tta"]
 
@@ -22,7 +22,7 @@ comparison = {
                    "whitening, or instead half the L2 penalty (2.5e-4).",
     "base": "../cifar10_best.py",
     "set": {"epochs": 4, "callbacks": [{"name": "ema", "decay": 0.99}, "flip_tta"], "loggers": ["tensorboard"],
-            "augmentations": STAGE1["augmentations"]},
+            "augmentations": STAGE1["augmentations"], **SGD_L2},
     "baseline": "record",
     "seeds": 1,
     "variants": {

@@ -13,7 +13,8 @@ python -m framework.compare recipes/compare/record_cifar10_rates.py --logdir doc
 import runpy
 from pathlib import Path
 
-blocks = runpy.run_path(str(Path(__file__).parents[1] / "cifar10_best.py"))["blocks"]
+best = runpy.run_path(str(Path(__file__).parents[1] / "cifar10_best.py"))
+blocks, SGD_L2 = best["blocks"], best["SGD_L2"]  # the record's training before this stage
 BN = {"scale": False, "momentum": 0.4}
 RATES = {"*bn*.beta": 64 / 6, "*dense*.W": 1 / 6}  # airbench's rates for the offsets and the head, over this rate
 AIRBENCH = {
@@ -34,7 +35,7 @@ comparison = {
     "baseline": "record",
     "seeds": 1,
     "variants": {
-        "record": {"model.layers": blocks(32, 128, 128, whiten=True)},
+        "record": {"model.layers": blocks(32, 128, 128, whiten=True), **SGD_L2},
         "airbench": AIRBENCH,
         "airbench_lr_third": {**AIRBENCH, "optimizer.lr": 0.75},
         "airbench_gelu": {**AIRBENCH, "model.layers": blocks(32, 128, 128, whiten=True, bn=BN, act="gelu",

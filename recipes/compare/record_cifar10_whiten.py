@@ -10,7 +10,8 @@ python -m framework.compare recipes/compare/record_cifar10_whiten.py --logdir do
 import runpy
 from pathlib import Path
 
-blocks = runpy.run_path(str(Path(__file__).parents[1] / "cifar10_best.py"))["blocks"]
+best = runpy.run_path(str(Path(__file__).parents[1] / "cifar10_best.py"))
+blocks, SGD_L2 = best["blocks"], best["SGD_L2"]  # what it ran that the record has changed
 
 comparison = {
     "description": "Stage 3 of the CIFAR-10 (JPEG q75) record: cifar10_best.py at widths 48-192-192 with a fixed 2x2 "
@@ -21,7 +22,7 @@ comparison = {
     "set": {"epochs": 9, "loggers": ["tensorboard"],
             "model.layers": blocks(48, 192, 192, whiten=True),
             "augmentations": [{"name": "random_crop", "padding": 2}, "flip"],
-            "callbacks": ["checkpoint", {"name": "ema", "decay": 0.99, "buffers": True}, "flip_tta"]},
+            "callbacks": ["checkpoint", {"name": "ema", "decay": 0.99, "buffers": True}, "flip_tta"], **SGD_L2},
     "baseline": "whiten_crop2_ema_bn",
     "seeds": 3,
     "variants": {"whiten_crop2_ema_bn": {}},
