@@ -1,9 +1,10 @@
-"""The CIFAR-10 (JPEG q75) record recipe, chosen on validation by recipes/compare/record_cifar10*.py in three stages:
-airbench's layout (K. Jordan 2024): its fixed 2x2 patch-whitening first layer, then three blocks of two 3x3
-convolutions (48, 192, 192 filters; the first of each block max-pooled, each followed by batch norm and ReLU), a max
-pool to 1x1 and dense 10; random crops (2 reflected pixels) and flips, label smoothing 0.2, SGD with Nesterov
-momentum, L2 5e-4, a one-cycle rate, an exponential moving average of the weights and of batch norm's statistics,
-and flip test-time augmentation; 9 epochs:
+"""The CIFAR-10 (JPEG q75) record recipe, chosen on validation by recipes/compare/record_cifar10*.py in five stages:
+airbench's network and training (K. Jordan 2024): its fixed 2x2 patch-whitening first layer, then three blocks of two
+3x3 convolutions (48, 192, 192 filters; the first of each block max-pooled, each followed by batch norm without gamma
+and ReLU), a max pool to 1x1, dense 10 without bias times 1/9; random crops (2 reflected pixels) and flips, label
+smoothing 0.2, Nesterov SGD (momentum 0.85) at airbench's rates carried over to He-initialised weights (batch norm's
+offsets 64 times faster), no L2, its linear warm-up and decay, an exponential moving average of the weights and of
+batch norm's statistics, and flip test-time augmentation; 9 epochs:
 
     python -m framework.run recipes/cifar10_best.py --set dataset.path=../shared/datasets/cifar10/cifar10-jpeg.zip
 """
@@ -36,13 +37,22 @@ SGD_L2 = {  # how stages 1-3 (and stage 4's baseline, and the components table) 
     "scheduler": {"name": "one_cycle", "pct_start": 0.25},
 }
 
+BN = {"scale": False, "momentum": 0.4}  # airbench's batch norm: no gamma, running statistics of the last few batches
+AIRBENCH = {  # airbench's training (stages 4-5) for He-initialised weights: its rate 0.375 a batch of 256 times 6 (He's
+    # weights have 6x the variance of PyTorch's default, and batch norm makes a convolution's rate act divided by its
+    # weights' norm squared), batch norm's offsets at its 64x, the head at its rate; its linear warm-up and decay
+    "optimizer": {"name": "momentum", "lr": 2.25, "momentum": 0.85, "nesterov": True,
+                  "lr_scale": {"*bn*.beta": 64 / 6, "*dense*.W": 1 / 6}},
+    "regularizers": [],
+    "scheduler": {"name": "one_cycle", "pct_start": 0.23, "div_factor": 5, "final_div_factor": 1 / (5 * 0.07),
+                  "anneal": "linear"},
+}
+
 recipe = derive("cifar10_cnn.py", {
-    "model": {"name": "sequential", "layers": blocks(48, 192, 192, whiten=True)},
+    "model": {"name": "sequential", "layers": blocks(48, 192, 192, whiten=True, bn=BN, head_scale=1 / 9)},
     "augmentations": [{"name": "random_crop", "padding": 2}, "flip"],
     "loss": {"name": "auto", "label_smoothing": 0.2},
-    "optimizer": {"name": "momentum", "lr": 0.2, "momentum": 0.9, "nesterov": True},
-    "regularizers": [{"name": "l2", "lam": 5e-4}],
-    "scheduler": {"name": "one_cycle", "pct_start": 0.25},
+    **AIRBENCH,
     "callbacks": ["checkpoint", {"name": "ema", "decay": 0.99, "buffers": True}, "flip_tta"],
     "batch_size": 256,
     "epochs": 9,

@@ -8,9 +8,8 @@ python -m framework.compare recipes/compare/record_cifar10_airbench.py --logdir 
 import runpy
 from pathlib import Path
 
-blocks = runpy.run_path(str(Path(__file__).parents[1] / "cifar10_best.py"))["blocks"]
-BN = {"scale": False, "momentum": 0.4}
-RATES = {"*bn*.beta": 64 / 6, "*dense*.W": 1 / 6}
+best = runpy.run_path(str(Path(__file__).parents[1] / "cifar10_best.py"))
+blocks, BN, AIRBENCH = best["blocks"], best["BN"], best["AIRBENCH"]
 
 comparison = {
     "description": "Stage 5 of the CIFAR-10 (JPEG q75) record: stage 3's network (48-192-192 with patch whitening, "
@@ -19,15 +18,7 @@ comparison = {
                    "L2, Nesterov 0.85 at rate 2.25 (64x for batch norm offsets), a 1/9 head, its schedule; 3 seeds.",
     "base": "../cifar10_best.py",
     "set": {"epochs": 9, "loggers": ["tensorboard"],
-            "model.layers": blocks(48, 192, 192, whiten=True, bn=BN, head_scale=1 / 9),
-            "augmentations": [{"name": "random_crop", "padding": 2}, "flip"],
-            "loss": {"name": "auto", "label_smoothing": 0.2},
-            "optimizer": {"name": "momentum", "lr": 2.25, "momentum": 0.85, "nesterov": True, "lr_scale": RATES},
-            "regularizers": [],
-            "scheduler": {"name": "one_cycle", "pct_start": 0.23, "div_factor": 5, "final_div_factor": 1 / (5 * 0.07),
-                          "anneal": "linear"},
-            "callbacks": ["checkpoint", {"name": "ema", "decay": 0.99, "buffers": True}, "flip_tta"],
-            "batch_size": 256},
+            "model.layers": blocks(48, 192, 192, whiten=True, bn=BN, head_scale=1 / 9), **AIRBENCH},
     "baseline": "airbench",
     "seeds": 3,
     "variants": {"airbench": {}},

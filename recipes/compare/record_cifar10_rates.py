@@ -14,16 +14,8 @@ import runpy
 from pathlib import Path
 
 best = runpy.run_path(str(Path(__file__).parents[1] / "cifar10_best.py"))
-blocks, SGD_L2 = best["blocks"], best["SGD_L2"]  # the record's training before this stage
-BN = {"scale": False, "momentum": 0.4}
-RATES = {"*bn*.beta": 64 / 6, "*dense*.W": 1 / 6}  # airbench's rates for the offsets and the head, over this rate
-AIRBENCH = {
-    "model.layers": blocks(32, 128, 128, whiten=True, bn=BN, head_scale=1 / 9),
-    "optimizer": {"name": "momentum", "lr": 2.25, "momentum": 0.85, "nesterov": True, "lr_scale": RATES},
-    "regularizers": [],
-    "scheduler": {"name": "one_cycle", "pct_start": 0.23, "div_factor": 5, "final_div_factor": 1 / (5 * 0.07),
-                  "anneal": "linear"},
-}
+blocks, SGD_L2, BN = best["blocks"], best["SGD_L2"], best["BN"]  # the record's training before this stage
+AIRBENCH = {"model.layers": blocks(32, 128, 128, whiten=True, bn=BN, head_scale=1 / 9), **best["AIRBENCH"]}
 
 comparison = {
     "description": "Stage 4 of the CIFAR-10 (JPEG q75) record, at widths 32-128-128 and 4 epochs (seed 0): the record "
