@@ -11,7 +11,7 @@ from framework import Optimizer
 
 class _RateScales:
     """`lr_scale`: {name pattern: factor}, rate multipliers for the parameters whose names match (fnmatch; PyTorch's
-    parameter groups), e.g. {"bn*.beta": 64} as airbench trains batch norm's offsets. For SGD and momentum a rate
+    parameter groups), e.g. {"*bn*.beta": 64} as airbench trains batch norm's offsets. For SGD and momentum a rate
     multiplier is a multiplier of the gradient entering the step, which is how it is applied."""
 
     def _scales(self, lr_scale) -> None:
@@ -30,7 +30,7 @@ class _RateScales:
                 self.scales[i] = float(factor)
 
     def block_extras(self, start, stop):
-        """(slice of the block, factor) for the elements of [start, stop) whose rate is scaled."""
+        """(slice of the block, factor - 1) for the elements of [start, stop) whose rate is scaled."""
         parts, at = [], 0
         for p, f in zip(self.params, self.scales):
             lo, hi = max(at, start) - start, min(at + p.value.size, stop) - start
@@ -49,8 +49,8 @@ class SGD(_RateScales, Optimizer):
 
     def update(self, w, g, scaled, tmp):
         np.multiply(g, self.lr, out=tmp)
-        for part, f1 in scaled:  # the few scaled elements: lr g times f
-            tmp.reshape(-1)[part] *= f1 + 1
+        for part, f1 in scaled:  # the few scaled elements: lr g + (f - 1) lr g
+            tmp.reshape(-1)[part] += f1 * tmp.reshape(-1)[part]
         w -= tmp
 
 
@@ -115,15 +115,13 @@ class Momentum(_RateScales, Optimizer):
     def update(self, w, g, v, scaled, tmp):
         v *= self.momentum
         v += g
-        vf, gf = v.reshape(-1), g.reshape(-1)
         for part, f1 in scaled:  # v += (f - 1) g on the few scaled elements: v holds the scaled gradients
-            vf[part] += f1 * gf[part]
+            v.reshape(-1)[part] += f1 * g.reshape(-1)[part]
         if self.nesterov:
             np.multiply(v, self.momentum, out=tmp)
             tmp += g
-            tf = tmp.reshape(-1)
             for part, f1 in scaled:
-                tf[part] += f1 * gf[part]
+                tmp.reshape(-1)[part] += f1 * g.reshape(-1)[part]
             tmp *= self.lr
         else:
             np.multiply(v, self.lr, out=tmp)

@@ -10,7 +10,7 @@ class BatchNorm(Layer):
     """Batch normalisation (Ioffe & Szegedy 2015): y = gamma (x - mean) / sqrt(var + eps) + beta, per feature for
     (features,) inputs and per channel for (H, W, C) images. Training uses batch statistics and updates running
     ones (unbiased variance, as PyTorch); evaluation uses the running ones. `scale: false` (Keras') drops gamma
-    (fixed at 1): before a linear layer or ReLU it is redundant, and airbench trains without it."""
+    (fixed at 1): redundant when a batch-normalised convolution follows (through a ReLU too), as in airbench."""
 
     prefix, min_batch = "bn", 2
 
