@@ -2,8 +2,9 @@
 validation) at full size (48-192-192) with what won the second stage (record_cifar10_proxy.py, 81.42 against 77.74 %
 validation): the fixed 2x2 patch-whitening first layer, crops of 2 reflected pixels, and batch norm's running
 statistics averaged by the EMA; 9 epochs, which fits the 30 minutes allowed alone (`python benchmarks/cifar_epoch.py
---recipe recipes/cifar10_best.py --batch 256`, the record recipe since this stage: 38.0 s per 10,000 images, so
-about 171 s an epoch of 45,000); 3 seeds. It is recipes/cifar10_best.py since (86.93 % validation).
+--recipe recipes/cifar10_best.py --batch 256`, the record recipe at this stage: 38.0 s per 10,000 images, so
+about 171 s an epoch of 45,000); 3 seeds. It was recipes/cifar10_best.py (86.93 % validation)
+until stage 5 (record_cifar10_airbench.py).
 
 python -m framework.compare recipes/compare/record_cifar10_whiten.py --logdir docs/results --threads 1 \\
     --workers 3 --set dataset.path=../shared/datasets/cifar10/cifar10-jpeg.zip"""
