@@ -1,7 +1,9 @@
-"""Adam's (or AdamW's) step alone (gradients fixed), this checkout's against another commit's
-`plugins/optimizers.py`, side by side in one process, the order alternated, with one and two update threads.
+"""An optimizer's step alone (gradients fixed; Adam by default, or AdamW, SGD, momentum, Nesterov), this checkout's
+against another commit's `plugins/optimizers.py`, side by side in one process, the order alternated, with one and
+two update threads.
 
-    python benchmarks/adam_step_versions.py [--commit d1bbde4] [--optimizer adam|adamw] [--rounds 6]
+    python benchmarks/adam_step_versions.py [--commit d1bbde4] [--optimizer adam|adamw|sgd|momentum|nesterov]
+        [--rounds 6]
     python benchmarks/adam_step_versions.py --epochs [...]   # a training epoch instead (20,000 MNIST images)
 """
 from __future__ import annotations
@@ -13,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +24,8 @@ from framework import build_mlp
 from plugins import optimizers as current
 
 ROOT = Path(__file__).resolve().parents[1]
+OPTIMIZERS = {"adam": ("Adam", {}), "adamw": ("AdamW", {}), "sgd": ("SGD", {}), "momentum": ("Momentum", {}),
+              "nesterov": ("Momentum", {"nesterov": True})}  # name: (class, parameters)
 
 
 def load_at(commit: str):
@@ -69,14 +74,14 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--commit", default="d1bbde4", help="the other version (default d1bbde4: 13 passes, one in "
                                                       "float64)")
-    p.add_argument("--optimizer", choices=["adam", "adamw"], default="adam")
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default="adam")
     p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--epochs", action="store_true", help="time a training epoch with each version instead")
     args = p.parse_args()
     other = load_at(args.commit)
-    cls = {"adam": "Adam", "adamw": "AdamW"}[args.optimizer]
+    cls, kw = OPTIMIZERS[args.optimizer]
     if args.epochs:
-        return epochs(getattr(current, cls), getattr(other, cls), args)
+        return epochs(partial(getattr(current, cls), **kw), partial(getattr(other, cls), **kw), args)
     print(f"date: {time.strftime('%Y-%m-%d')}; ms per {args.optimizer} step, float32, min of {args.rounds} rounds of "
           f"30 steps")
     for sizes in ([256, 128], [512, 256], [1024, 1024]):
@@ -87,7 +92,7 @@ def main():
                 model = build_mlp(784, 10, sizes, "relu", rng=np.random.default_rng(0), dtype=np.float32)
                 for prm in model.params:
                     prm.grad[...] = np.random.default_rng(1).standard_normal(prm.grad.shape)
-                opts[name] = getattr(module, cls)(model.params)
+                opts[name] = getattr(module, cls)(model.params, **kw)
                 opts[name].threads = threads
                 opts[name].step()
             names = list(opts)

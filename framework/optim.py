@@ -53,6 +53,17 @@ class Optimizer:
             for p, st in zip(self.params, self.state):
                 st[name] = np.full_like(p.value, fill)
 
+    def block_params(self, start: int, stop: int) -> list[tuple[int, slice]]:
+        """(index, slice of the block) for each parameter with elements in [start, stop) of the parameters laid end
+        to end: which part of a block (or of one parameter's arrays) belongs to which parameter."""
+        out, at = [], 0
+        for i, p in enumerate(self.params):
+            lo, hi = max(at, start) - start, min(at + p.value.size, stop) - start
+            if lo < hi:
+                out.append((i, slice(lo, hi)))
+            at += p.value.size
+        return out
+
     def block_extras(self, start: int, stop: int) -> tuple:
         """Extra arguments `update` receives after the state arrays, for the elements [start, stop) of the
         parameters laid end to end (a block of the flat buffers, or one parameter). AdamW: which of them decay.

@@ -31,13 +31,8 @@ class _RateScales:
 
     def block_extras(self, start, stop):
         """(slice of the block, factor - 1) for the elements of [start, stop) whose rate is scaled."""
-        parts, at = [], 0
-        for p, f in zip(self.params, self.scales):
-            lo, hi = max(at, start) - start, min(at + p.value.size, stop) - start
-            if lo < hi and f != 1.0:
-                parts.append((slice(lo, hi), p.value.dtype.type(f - 1.0)))
-            at += p.value.size
-        return (parts,)
+        return ([(part, self.params[i].value.dtype.type(self.scales[i] - 1.0))
+                 for i, part in self.block_params(start, stop) if self.scales[i] != 1.0],)
 
 
 class SGD(_RateScales, Optimizer):
@@ -187,14 +182,12 @@ class AdamW(Adam):
 
     def block_extras(self, start, stop):
         """The parts of elements [start, stop) that decay, as slices of the block (flattened)."""
-        parts, at = [], 0
-        for p in self.params:
-            lo, hi = max(at, start) - start, min(at + p.value.size, stop) - start
-            if lo < hi and (p.decay or self.decay_bias):
-                if parts and parts[-1].stop == lo:
-                    lo = parts.pop().start
-                parts.append(slice(lo, hi))
-            at += p.value.size
+        parts = []
+        for i, part in self.block_params(start, stop):
+            if self.params[i].decay or self.decay_bias:
+                if parts and parts[-1].stop == part.start:  # neighbours decay in one pass
+                    part = slice(parts.pop().start, part.stop)
+                parts.append(part)
         return (parts,)
 
     def begin_step(self):

@@ -83,9 +83,10 @@ class BatchNorm(Layer):
             self.running_var += k * var * (m / max(m - 1, 1))
         self.tile = t
         b = np.tile(self.beta.value, t)
-        out = self.xhat * np.tile(self.gamma.value, t) if self.scale else self.xhat + b
-        if self.scale:
-            out += b
+        if not self.scale:
+            return (self.xhat + b).reshape(x.shape)
+        out = self.xhat * np.tile(self.gamma.value, t)
+        out += b
         return out.reshape(x.shape)
 
     def _sums(self, rows, t):
