@@ -130,10 +130,28 @@ def test_global_avg_pool():
     ({"filters": 0}, "filters: expected a positive integer"), ({"filters": 2, "kernel": [3]}, "kernel: expected"),
     ({"filters": 2, "padding": "full"}, "padding: expected 'same', 'valid'"),
     ({"filters": 2, "stride": 0}, "stride: expected a positive integer"),
+    ({"filters": 2, "identity": -1}, "identity: expected a number >= 0"),
+    ({"filters": 2, "identity": True}, "identity: expected a number >= 0"),
+    ({"filters": 2, "identity": "1"}, "identity: expected a number >= 0"),
+    ({"filters": 2, "identity": float("nan")}, "identity: expected a number >= 0"),
 ])
 def test_conv2d_bad_parameters(params, message):
     with pytest.raises(ValueError, match=message):
         Conv2D(**params)
+
+
+@pytest.mark.parametrize("channels, filters", [(3, 5), (4, 4), (6, 2)])
+def test_identity_starts_the_first_filters_as_a_scaled_identity_and_leaves_the_rest_random(channels, filters):
+    """As torch.nn.init.dirac_ on the first min(C, filters) filters, times the gain: those output channels copy
+    their input channel; the others keep the seeded He draw."""
+    plain = built(Conv2D(filters, bias=False, init="he"), (5, 5, channels))
+    layer = built(Conv2D(filters, bias=False, init="he", identity=2.5), (5, 5, channels))
+    d = min(channels, filters)
+    x = np.random.default_rng(1).standard_normal((2, 5, 5, channels))
+    assert np.array_equal(layer.forward(x)[..., :d], 2.5 * x[..., :d])
+    if filters > d:
+        assert np.array_equal(layer.W.value[..., d:], plain.W.value[..., d:]) and np.all(plain.W.value[..., d:])
+    assert np.count_nonzero(layer.W.value[..., :d]) == d
 
 
 def test_a_kernel_larger_than_the_image_is_refused():

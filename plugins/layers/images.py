@@ -35,19 +35,23 @@ class Conv2D(Layer):
     bottom and right, as TensorFlow), "valid" (none) or an int (zeros on every side). Forward: one matrix product of
     the im2col matrix (a copy of a strided view) with the (kh·kw·C, filters) weights; backward: one product for the
     weights' gradient, one for the columns' gradient, scattered back by a loop over the kh·kw kernel offsets.
-    Weights are stored (kh, kw, C, filters); init "auto" is He before a ReLU-family activation, else Glorot."""
+    Weights are stored (kh, kw, C, filters); init "auto" is He before a ReLU-family activation, else Glorot.
+    `identity` > 0 starts the first min(C, filters) filters as that multiple of the identity at the kernel's centre
+    (PyTorch's dirac_ init; airbench's implicit residual), the rest as `init` says."""
 
     prefix = "conv"
 
     def __init__(self, filters: int, kernel: int | list = 3, stride: int | list = 1, padding: str | int = "same",
-                 bias: bool = True, init: str = "auto"):
+                 bias: bool = True, init: str = "auto", identity: float = 0.0):
         if not isinstance(filters, int) or isinstance(filters, bool) or filters < 1:
             raise ValueError(f"filters: expected a positive integer, got {filters!r}")
         self.filters, self.kernel, self.stride = filters, _pair(kernel, "kernel"), _pair(stride, "stride")
         if padding not in ("same", "valid") and not (isinstance(padding, int) and not isinstance(padding, bool)
                                                      and padding >= 0):
             raise ValueError(f"padding: expected 'same', 'valid' or a non-negative integer, got {padding!r}")
-        self.padding, self.bias, self.init = padding, bias, _check_init(init)
+        if isinstance(identity, bool) or not isinstance(identity, (int, float)) or not identity >= 0:
+            raise ValueError(f"identity: expected a number >= 0 (0: off), got {identity!r}")
+        self.padding, self.bias, self.init, self.identity = padding, bias, _check_init(init), float(identity)
 
     def build(self, input_shape, rng, dtype):
         if len(input_shape) != 3:
@@ -68,6 +72,10 @@ class Conv2D(Layer):
         if ho < 1 or wo < 1:
             raise ValueError(f"a {kh}x{kw} kernel does not fit {h}x{w} images with padding {self.padding!r}")
         self.params = _weights(self, (kh, kw, c, self.filters), kh * kw * c, kh * kw * self.filters, rng, dtype)
+        if self.identity:
+            d = min(c, self.filters)
+            self.W.value[..., :d] = 0
+            self.W.value[kh // 2, kw // 2, np.arange(d), np.arange(d)] = self.identity
         self.out_hw = (ho, wo)
         return (ho, wo, self.filters)
 
