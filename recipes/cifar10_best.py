@@ -12,15 +12,16 @@ from framework import derive
 
 
 def blocks(w1: int, w2: int, w3: int, whiten: bool = False, bn: dict | None = None, act: str = "relu",
-           head_scale: float | None = None) -> list:
+           head_scale: float | None = None, identity: float = 0) -> list:
     """airbench's three blocks: conv w, max pool 2, batch norm, ReLU (or `act`), conv w, batch norm, ReLU; with
     `whiten`, after its fixed 2x2 patch-whitening layer and a ReLU (32x32 images become 31x31, so the last pool is
-    3x3). `bn`: batch norm's options; `head_scale`: airbench's head, dense without bias times a constant."""
+    3x3). `bn`: batch norm's options; `head_scale`: airbench's head, dense without bias times a constant;
+    `identity`: the convolutions' identity-initialised filters (conv2d's option), 0 for none."""
     norm = {"name": "batch_norm", **bn} if bn else "batch_norm"
+    conv = {"name": "conv2d", "bias": False, **({"identity": identity} if identity else {})}
     layers = ["patch_whitening", act] if whiten else []
     for w in (w1, w2, w3):
-        layers += [{"name": "conv2d", "filters": w, "bias": False}, "max_pool2d", norm, act,
-                   {"name": "conv2d", "filters": w, "bias": False}, norm, act]
+        layers += [{**conv, "filters": w}, "max_pool2d", norm, act, {**conv, "filters": w}, norm, act]
     pool = {"name": "max_pool2d", "size": 3 if whiten else 4}
     head = ([{"name": "dense", "units": "outputs", "bias": False}, {"name": "rescaling", "scale": head_scale}]
             if head_scale else [{"name": "dense", "units": "outputs"}])
