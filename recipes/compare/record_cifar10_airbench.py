@@ -1,7 +1,8 @@
 """Stage 5 of the CIFAR-10 (JPEG q75) record, on validation only: stage 3's record (record_cifar10_whiten.py, 86.93 %
 validation) trained as stage 4 chose (record_cifar10_rates.py, 83.10 against 81.42 % validation at a sixth of the
 budget): airbench's batch norm without gamma, no L2, Nesterov 0.85 at airbench's rates carried over to He weights,
-its 1/9 head and its schedule; widths 48-192-192, 9 epochs, 3 seeds. It is recipes/cifar10_best.py since.
+its 1/9 head and its schedule; widths 48-192-192, 9 epochs, 3 seeds. It was the record until stage 8
+(record_cifar10_decay_identity.py).
 
 python -m framework.compare recipes/compare/record_cifar10_airbench.py --logdir docs/results --threads 1 \\
     --workers 3 --drop-checkpoints --set dataset.path=../shared/datasets/cifar10/cifar10-jpeg.zip"""

@@ -14,8 +14,7 @@ import runpy
 from pathlib import Path
 
 best = runpy.run_path(str(Path(__file__).parents[1] / "cifar10_best.py"))
-blocks, BN = best["blocks"], best["BN"]
-AIRBENCH_DECAY = 5.0e-4 / 2.25  # airbench's shrink a step at the peak rate, as L2 at this recipe's rate
+blocks, BN, AIRBENCH_DECAY = best["blocks"], best["BN"], best["AIRBENCH_DECAY"]
 
 
 def decay(lam: float) -> dict:
@@ -32,7 +31,7 @@ comparison = {
     "baseline": "record",
     "seeds": 1,
     "variants": {
-        "record": {},
+        "record": {"regularizers": []},
         "decay_half": decay(AIRBENCH_DECAY / 2),
         "decay": decay(AIRBENCH_DECAY),
         "decay_x3": decay(AIRBENCH_DECAY * 3),

@@ -13,8 +13,7 @@ import runpy
 from pathlib import Path
 
 best = runpy.run_path(str(Path(__file__).parents[1] / "cifar10_best.py"))
-decay = runpy.run_path(str(Path(__file__).parent / "record_cifar10_decay.py"))
-blocks, BN = best["blocks"], best["BN"]
+blocks, BN, DECAY = best["blocks"], best["BN"], best["DECAY"]
 
 
 def identity(gain: float) -> dict:
@@ -26,7 +25,7 @@ comparison = {
                    "choice (airbench's weight decay) against the same with identity-initialised convolutions "
                    "(sqrt(6), airbench's ratio to the other filters' norm, and 1).",
     "base": "../cifar10_best.py",
-    "set": {"epochs": 4, "loggers": ["tensorboard"], **identity(0), **decay["decay"](decay["AIRBENCH_DECAY"])},
+    "set": {"epochs": 4, "loggers": ["tensorboard"], **identity(0), **DECAY},
     "baseline": "decay",
     "seeds": 1,
     "variants": {
