@@ -5,8 +5,9 @@ and ReLU; each convolution's first filters start as the identity), a max pool to
 1/9; random crops (2 reflected pixels) and flips, label smoothing 0.2, Nesterov SGD (momentum 0.85) at airbench's
 rates and weight decay carried over to He-initialised weights (batch norm's offsets 64 times faster), its linear
 warm-up and decay, an exponential moving average of the weights and of batch norm's statistics, and flip test-time
-augmentation; 10 epochs, within 30 minutes alone on this project's 2-core machine with OpenBLAS's own kernel for its
-CPU (docs/results/README.md; the environment there forces an older, slower one):
+augmentation; 10 epochs. Its record runs took 27-28.5 minutes each alone on this project's 2-core machine with
+OpenBLAS's own kernel for the CPU (that machine's environment forces an older, slower one), a later run 1.5 times
+longer an epoch, unexplained (docs/results/README.md):
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m framework.run recipes/cifar10_best.py \\
         --set dataset.path=../shared/datasets/cifar10/cifar10-jpeg.zip
