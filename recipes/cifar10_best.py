@@ -7,7 +7,7 @@ rates and weight decay carried over to He-initialised weights (batch norm's offs
 warm-up and decay, an exponential moving average of the weights and of batch norm's statistics, and flip test-time
 augmentation; 10 epochs. Its record runs took 27-28.5 minutes each alone on this project's 2-core machine with
 OpenBLAS's own kernel for the CPU (that machine's environment forces an older, slower one), a later run 1.5 times
-longer an epoch, unexplained (docs/results/README.md):
+longer an epoch as this shared machine slowed (docs/results/README.md):
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m framework.run recipes/cifar10_best.py \\
         --set dataset.path=../shared/datasets/cifar10/cifar10-jpeg.zip
