@@ -43,7 +43,7 @@ SGD_L2 = {  # how stages 1-3 (and stage 4's baseline, and the components table) 
 }
 
 BN = {"scale": False, "momentum": 0.4}  # airbench's batch norm: no gamma, running statistics of the last few batches
-AIRBENCH = {  # airbench's training (stages 4-5) for He-initialised weights: its rate 0.375 a batch of 256 times 6 (He's
+AIRBENCH = {  # airbench's training (stage 4 on) for He-initialised weights: its rate 0.375 a batch of 256 times 6 (He's
     # weights have 6x the variance of PyTorch's default, and batch norm makes a convolution's rate act divided by its
     # weights' norm squared), batch norm's offsets at its 64x, the head at its rate; its linear warm-up and decay
     "optimizer": {"name": "momentum", "lr": 2.25, "momentum": 0.85, "nesterov": True,

@@ -22,9 +22,9 @@ def decay(lam: float) -> dict:
 
 
 comparison = {
-    "description": "Stage 6 of the CIFAR-10 (JPEG q75) record, at widths 32-128-128 and 4 epochs (seed 0): the record "
-                   "recipe (cifar10_best.py, no L2) against airbench's weight decay as L2 on the weights (2.2e-4 at "
-                   "rate 2.25), half of it and three times it.",
+    "description": "Stage 6 of the CIFAR-10 (JPEG q75) record, at widths 32-128-128 and 4 epochs (seed 0): stage 5's "
+                   "record (cifar10_best.py then, no L2) against airbench's weight decay as L2 on the weights "
+                   "(2.2e-4 at rate 2.25), half of it and three times it.",
     "base": "../cifar10_best.py",
     "set": {"epochs": 4, "loggers": ["tensorboard"],
             "model.layers": blocks(32, 128, 128, whiten=True, bn=BN, head_scale=1 / 9)},
