@@ -3,7 +3,7 @@ naive loop over windows for pooling; ties and borders as documented."""
 import numpy as np
 import pytest
 from conftest import resumed_and_straight
-from scipy.signal import correlate
+from scipy.signal import convolve, correlate
 
 from framework import Sequential
 from plugins.layers import AvgPool2D, BatchNorm, Conv2D, GlobalAvgPool, MaxPool2D, ReLU
@@ -41,6 +41,39 @@ def test_conv2d_forward_matches_scipy_correlate(shape, kernel, stride, padding, 
     assert y.shape == (3, *expected_hw, 4) == (3, *layer.output_shape)
     s = (stride, stride) if isinstance(stride, int) else stride
     assert np.allclose(y, conv_oracle(x, layer.W.value, layer.b.value, s, layer.pads), rtol=1e-12, atol=1e-12)
+
+
+def input_grad_oracle(g, w, stride, pads, in_hw):
+    """The adjoint of conv_oracle: g spread out by the stride over the padded input's valid positions, each
+    (output, input channel) pair convolved (scipy, mode "full") with its kernel, summed, the padding cut off."""
+    (pt, pb), (pl, pr), (kh, kw) = *pads, w.shape[:2]
+    hp, wp = in_hw[0] + pt + pb, in_hw[1] + pl + pr
+    up = np.zeros((len(g), hp - kh + 1, wp - kw + 1, g.shape[3]))
+    up[:, ::stride[0], ::stride[1]] = g
+    dxp = np.stack([np.stack([sum(convolve(up[i, :, :, f], w[:, :, k, f]) for f in range(g.shape[3]))
+                              for k in range(w.shape[2])], axis=-1) for i in range(len(g))])
+    return dxp[:, pt:hp - pb, pl:wp - pr]
+
+
+@pytest.mark.parametrize("shape,filters,kernel,stride,padding,transposed", [
+    ((7, 7, 4), 4, 3, 1, "same", True), ((7, 7, 4), 2, 3, 1, "valid", True), ((6, 6, 3), 3, 2, 1, "same", True),
+    ((7, 9, 3), 2, [3, 5], 1, "valid", True), ((5, 5, 2), 2, 2, 1, 1, True), ((5, 5, 2), 2, 2, 1, 2, False),
+    ((7, 7, 2), 4, 3, 1, "same", False), ((8, 6, 4), 2, 3, 2, "same", False), ((7, 7, 3), 3, [3, 2], [1, 2], 1, False),
+])
+def test_conv2d_input_gradient_matches_scipy_by_either_route(monkeypatch, shape, filters, kernel, stride, padding,
+                                                             transposed):
+    """Stride 1 with at least as many input channels as filters (and padding smaller than the kernel) takes the
+    transposed-convolution route, the rest the scatter of the columns' gradient; both equal the oracle."""
+    calls = []
+    route = Conv2D._transposed
+    monkeypatch.setattr(Conv2D, "_transposed", lambda self, *a: calls.append(1) or route(self, *a))
+    layer = built(Conv2D(filters, kernel=kernel, stride=stride, padding=padding), shape)
+    x = rng.standard_normal((2, *shape))
+    g = rng.standard_normal(layer.forward(x).shape)
+    s = (stride, stride) if isinstance(stride, int) else stride
+    dx = layer.backward(g)
+    assert bool(calls) == transposed and dx.shape == x.shape
+    assert np.allclose(dx, input_grad_oracle(g, layer.W.value, s, layer.pads, shape[:2]), rtol=1e-12, atol=1e-12)
 
 
 def test_same_padding_puts_the_extra_row_at_the_bottom_and_right():

@@ -1,6 +1,7 @@
 """Image layers on (H, W, C) images: 2-D convolution, max and average pooling, global average pooling."""
 from __future__ import annotations
 
+import threading
 from types import SimpleNamespace
 
 import numpy as np
@@ -29,12 +30,29 @@ def _windows(x, size, stride, out_hw):
             yield i, j, x[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw, :]
 
 
+_scratch = threading.local()
+
+
+def _reused(owner, name: str, shape: tuple, dtype) -> np.ndarray:
+    """An uninitialised array of `shape` in memory kept on `owner` between steps (grown when too small): a
+    convolution's 100 MB columns mapped afresh every step cost a tenth of a CIFAR-10 step in page faults."""
+    size = int(np.prod(shape))
+    buf = getattr(owner, name, None)
+    if buf is None or buf.size < size or buf.dtype != dtype:
+        buf = np.empty(size, dtype)
+        setattr(owner, name, buf)
+    return buf[:size].reshape(shape)
+
+
 class Conv2D(Layer):
     """2-D convolution (cross-correlation, as PyTorch's Conv2d) of (H, W, C) images with `filters` kernels of
     `kernel` (an int or [kh, kw]), `stride`, and padding "same" (output H/stride, rounded up; extra padding at the
     bottom and right, as TensorFlow), "valid" (none) or an int (zeros on every side). Forward: one matrix product of
     the im2col matrix (a copy of a strided view) with the (kh·kw·C, filters) weights; backward: one product for the
-    weights' gradient, one for the columns' gradient, scattered back by a loop over the kh·kw kernel offsets.
+    weights' gradient, and for the input's gradient either one for the columns' gradient, scattered back by a loop
+    over the kh·kw kernel offsets, or (stride 1, at least as many input channels as filters, so fewer bytes to
+    copy) one of the padded output gradient's im2col with the flipped kernel. The columns live in memory kept
+    between steps.
     Weights are stored (kh, kw, C, filters); init "auto" is He before a ReLU-family activation, else Glorot.
     `identity` > 0 starts the first min(C, filters) filters as that multiple of the identity at the kernel's centre
     (PyTorch's dirac_ init; airbench's implicit residual), the rest as `init` says."""
@@ -88,13 +106,13 @@ class Conv2D(Layer):
         # the columns (N·Ho·Wo, kh·kw·C), plus a column of ones when there is a bias: the bias joins the weights'
         # matrix, so the product adds it and the weight gradient's product yields its gradient (no extra passes)
         if c <= 4:  # few channels: offset-major columns, each offset's view copied in long contiguous runs
-            ct = np.empty((k + bias, n, ho, wo), x.dtype)
+            ct = _reused(self, "_cols", (k + bias, n, ho, wo), x.dtype)
             blocks = ct[:k].reshape(kh, kw, c, n, ho, wo)
             for i, j, view in _windows(xp, self.kernel, self.stride, self.out_hw):
                 blocks[i, j] = view.transpose(3, 0, 1, 2)
             self.cols = ct.reshape(k + bias, -1).T  # a transposed view
         else:  # im2col: one copy of a strided view
-            self.cols = np.empty((n * ho * wo, k + bias), x.dtype)
+            self.cols = _reused(self, "_cols", (n * ho * wo, k + bias), x.dtype)
             s = xp.strides
             view = np.lib.stride_tricks.as_strided(xp, (n, ho, wo, kh, kw, c),
                                                    (s[0], s[1] * sh, s[2] * sw, s[1], s[2], s[3]), writeable=False)
@@ -118,9 +136,13 @@ class Conv2D(Layer):
         if not need_input_grad:
             return None
         c = self.W.value.shape[2]
+        (pt, pb), (pl, pr) = self.pads
+        if self.stride == (1, 1) and c >= self.filters and max(pt, pb) < kh and max(pl, pr) < kw:
+            return self._transposed(grad, c)
         # dL/dcols, one (N·Ho·Wo, C) block per kernel offset, so that each block adds to a slice of whole rows
         w = np.ascontiguousarray(self.W.value.reshape(kh * kw, c, self.filters).transpose(0, 2, 1))
-        dcols = np.matmul(g, w).reshape(kh, kw, n, ho, wo, c)
+        dcols = np.matmul(g, w, out=_reused(_scratch, "dcols", (kh * kw, len(g), c), g.dtype))
+        dcols = dcols.reshape(kh, kw, n, ho, wo, c)
         dxp = np.empty(self.xp_shape, grad.dtype)
 
         def part(a, b):
@@ -129,8 +151,22 @@ class Conv2D(Layer):
                 view += dcols[i, j, a:b]
 
         over_batch(part, n, dcols.nbytes)
-        (pt, pb), (pl, pr) = self.pads
         return dxp[:, pt:dxp.shape[1] - pb, pl:dxp.shape[2] - pr, :]
+
+    def _transposed(self, grad, c):
+        """dL/dx for stride 1: the output gradient, padded by kernel - 1 - padding, correlated with the kernel
+        turned by 180 degrees and its channel axes swapped (docs/math.md)."""
+        (kh, kw), (pt, pb), (pl, pr), f = self.kernel, *self.pads, self.filters
+        n, h, w = len(grad), self.xp_shape[1] - pt - pb, self.xp_shape[2] - pl - pr
+        gp = np.pad(grad, ((0, 0), (kh - 1 - pt, kh - 1 - pb), (kw - 1 - pl, kw - 1 - pr), (0, 0)))
+        s = gp.strides
+        view = np.lib.stride_tricks.as_strided(gp, (n, h, w, kh, kw, f), (s[0], s[1], s[2], s[1], s[2], s[3]),
+                                               writeable=False)
+        cols = _reused(_scratch, "dcols", (n * h * w, kh * kw * f), grad.dtype)
+        target = cols.reshape(n, h, w, kh, kw, f)
+        over_batch(lambda a, b: np.copyto(target[a:b], view[a:b]), n, cols.nbytes)
+        flipped = self.W.value[::-1, ::-1].transpose(0, 1, 3, 2).reshape(kh * kw * f, c)
+        return (cols @ flipped).reshape(n, h, w, c)
 
     def to_onnx(self, graph, x):
         (pt, pb), (pl, pr) = self.pads
