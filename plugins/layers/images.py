@@ -285,16 +285,18 @@ class MaxPool2D(_Pool2D):
     def forward(self, x):
         n, h, w, c = x.shape
         (sh, sw), (ho, wo) = self.size, self.out_hw
-        self.fast = self.stride == self.size and h == ho * sh and w == wo * sw and x.flags.c_contiguous
-        if self.fast:  # windows tile the image: columns first, then rows, each a pass over contiguous runs
-            return self._tiled(x.reshape(n, h, wo, sw, c), n, h, w, c)
+        self.fast = self.stride == self.size and x.flags.c_contiguous
+        if self.fast:  # windows tile the image (but for a last row or column that fits none, left out): columns
+            # first, then rows, each a pass over contiguous runs
+            self.shape = (n, h, w, c)
+            return self._tiled(x[:, :ho * sh, :wo * sw].reshape(n, ho * sh, wo, sw, c), n, ho * sh, c)
         self.x, out = x, None
         for _, _, view in _windows(x, self.size, self.stride, self.out_hw):
             out = view.copy() if out is None else np.maximum(out, view, out=out)
         self.peak = out  # later layers never write into their input (check_layer)
         return out
 
-    def _tiled(self, xc, n, h, w, c):
+    def _tiled(self, xc, n, h, c):
         """Max over tiling windows: over the sw columns of each window (keeping, per offset, where a strictly
         larger value was met: ties stay with the first), then over its sh rows likewise; the two choices give
         the first maximum in row-major order."""
@@ -309,7 +311,6 @@ class MaxPool2D(_Pool2D):
             _running_max([rows[a:b, :, i] for i in range(sh)], [p[a:b] for p in self.row_pick], out[a:b])
 
         over_batch(part, n, xc.nbytes)
-        self.shape = (n, h, w, c)
         return out.reshape(n, ho, wo, c)
 
     def _tiled_backward(self, grad):
@@ -318,15 +319,17 @@ class MaxPool2D(_Pool2D):
         n, h, w, c = self.shape
         g = grad.reshape(n, ho, wo * c)
         rows = np.empty((n, ho, sh, wo * c), grad.dtype)
-        gc = rows.reshape(n, h, wo, c)
-        dx = np.empty((n, h, wo, sw, c), grad.dtype)
+        gc = rows.reshape(n, ho * sh, wo, c)
+        dx = np.empty((n, h, w, c), grad.dtype)
+        dx[:, ho * sh:], dx[:, :, wo * sw:] = 0, 0  # the row and column no window covers
+        tiles = dx[:, :ho * sh, :wo * sw].reshape(n, ho * sh, wo, sw, c)
 
         def part(a, b):
             _route(g[a:b], [p[a:b] for p in self.row_pick], [rows[a:b, :, i] for i in range(sh)])
-            _route(gc[a:b], [p[a:b] for p in self.col_pick], [dx[a:b, :, :, j] for j in range(sw)])
+            _route(gc[a:b], [p[a:b] for p in self.col_pick], [tiles[a:b, :, :, j] for j in range(sw)])
 
         over_batch(part, n, dx.nbytes)
-        return dx.reshape(n, h, w, c)
+        return dx
 
     def backward(self, grad, need_input_grad=True):
         if self.fast:
