@@ -142,23 +142,36 @@ class ClipGradNorm(Callback):
 
 class FlipAveraged(Sequential):
     """Its layers, and in evaluation mode the mean of their outputs (logits) on the images and on the images
-    mirrored left to right. Inside a model images are (N, H, W, C): the mirror reverses axis 2. Training passes
-    straight through; evaluation has no backward (nothing trains on it)."""
+    mirrored left to right. Inside a model images are (N, H, W, C): the mirror reverses axis 2. With `translate`
+    t > 0, airbench's test-time augmentation: half that mean, half the mean of the same on the images moved t pixels
+    down-right and up-left (borders reflected), six passes. Training passes straight through; evaluation has no
+    backward (nothing trains on it)."""
 
     prefix = "flip_tta"
+    translate = 0
+
+    def _mirrored(self, x, y=None):
+        y = super().forward(x) if y is None else y
+        return (y + super().forward(x[:, :, ::-1])) * y.dtype.type(0.5)
 
     def forward(self, x):
         y = super().forward(x)
         if self.training or x.ndim != 4:  # (FlipTTA.setup refuses data that is not images)
             return y
-        return (y + super().forward(x[:, :, ::-1])) * y.dtype.type(0.5)
+        y = self._mirrored(x, y)
+        if self.translate:
+            t, (h, w), half = self.translate, x.shape[1:3], y.dtype.type(0.5)
+            xp = np.pad(x, ((0, 0), (t, t), (t, t), (0, 0)), mode="reflect")
+            moved = self._mirrored(np.ascontiguousarray(xp[:, :h, :w])) + self._mirrored(xp[:, 2 * t:, 2 * t:])
+            y = (y + moved * half) * half
+        return y
 
     def backward(self, grad, need_input_grad=True):
         if not self.training:
             raise NotImplementedError("flip test-time augmentation averages in evaluation only; nothing trains there")
         return super().backward(grad, need_input_grad)
 
-    def to_onnx(self, graph, x):
+    def _onnx_mirrored(self, graph, x):
         flipped = graph.node("Slice", [x, graph.const(np.array([-1], np.int64), "flip_start"),
                                        graph.const(np.array([np.iinfo(np.int64).min], np.int64), "flip_end"),
                                        graph.const(np.array([2], np.int64), "flip_axis"),
@@ -166,17 +179,42 @@ class FlipAveraged(Sequential):
         a, b = super().to_onnx(graph, x), super().to_onnx(graph, flipped)
         return graph.node("Mul", [graph.node("Add", [a, b]), graph.const(0.5, "half")])
 
+    def to_onnx(self, graph, x):
+        y = self._onnx_mirrored(graph, x)
+        if not self.translate:
+            return y
+        t, (h, w) = self.translate, self.input_shape[:2]
+        xp = graph.node("Pad", [x, graph.const(np.array([0, t, t, 0, 0, t, t, 0], np.int64), "tta_pads")],
+                        mode="reflect")
+        moved = [self._onnx_mirrored(graph, graph.node("Slice", [
+            xp, graph.const(np.array([a, a], np.int64), "tta_start"),
+            graph.const(np.array([a + h, a + w], np.int64), "tta_end"),
+            graph.const(np.array([1, 2], np.int64), "tta_axes")])) for a in (0, 2 * t)]
+        half = graph.const(0.5, "half")
+        moved = graph.node("Mul", [graph.node("Add", moved), half])
+        return graph.node("Mul", [graph.node("Add", [y, moved]), half])
+
 
 class FlipTTA(Callback):
     """Flip test-time augmentation: every evaluation (validation, test, `evaluate`, `predict`, the exported ONNX
-    graph) averages the network's logits on each image and on its mirror image; training is unchanged. It changes
+    graph) averages the network's logits on each image and on its mirror image, and with `translate` (pixels) on
+    both moved diagonally each way (airbench's, three times the evaluation cost); training is unchanged. It changes
     the network (`transform_model`, replayed by every command), wrapping the layers in `FlipAveraged`."""
 
     needs_images = True
 
+    def __init__(self, translate: int = 0):
+        if isinstance(translate, bool) or not isinstance(translate, int) or translate < 0:
+            raise ValueError(f"translate: expected a whole number of pixels >= 0 (0: off), got {translate!r}")
+        self.translate = translate
+
     def setup(self, trainer):
         if trainer.data.image_shape is None:
             raise ValueError(f"flip_tta needs image data, but dataset {trainer.data.name!r} is not images")
+        if self.translate >= min(trainer.data.image_shape[-2:]):
+            raise ValueError(f"translate: expected fewer pixels than the images' height and width "
+                             f"{list(trainer.data.image_shape[-2:])}, got {self.translate}")
 
     def transform_model(self, model):
         model.layers[:] = [FlipAveraged(list(model.layers))]
+        model.layers[0].translate = self.translate

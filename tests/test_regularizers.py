@@ -269,3 +269,71 @@ def test_flip_tta_averages_each_evaluation_over_the_mirror_image(repo_root, tmp_
     session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
     got = session.run(None, {"input": raw.reshape(-1, 1, 8, 8).astype(np.float32)})[0]
     assert np.max(np.abs(got - model.predict_proba(raw))) <= 1e-5
+
+
+def test_flip_tta_translate_averages_airbench_six_views(repo_root, tmp_path, capsys):
+    """translate t: half the flip mean, half the flip means of the images moved t pixels down-right and up-left with
+    reflected borders (the moved images built here by index, not np.pad); predict, the test figure and ONNX agree."""
+    import json
+
+    import framework
+    from framework.build import build
+    from framework.recipe import resolve
+    from framework.run import main as run_main
+
+    cnn = ("{'name': 'sequential', 'layers': [{'name': 'conv2d', 'filters': 4}, 'relu', 'flatten', "
+           "{'name': 'dense', 'units': 'outputs'}]}")
+    sets = [f"model={cnn}", "loggers=[]", "callbacks=[{'name': 'flip_tta', 'translate': 1}, 'checkpoint']",
+            "epochs=2"]
+    assert run_main([str(repo_root / "recipes" / "digits_adam.py"), *[a for s in sets for a in ("--set", s)],
+                     "--logdir", str(tmp_path), "--name", "r"]) == 0
+    run_dir = tmp_path / "digits_adam" / "r"
+    model = framework.load(run_dir)
+    net = model.model
+    wrapper = net.layers[1]
+    assert type(wrapper).__name__ == "FlipAveraged" and wrapper.translate == 1
+    inner = framework.Sequential(wrapper.layers)
+    inner.input_shape, inner.order, inner.grad_below = (8, 8, 1), wrapper.order, wrapper.grad_below
+    inner.eval()
+    trainer = build(resolve(str(run_dir / "recipe.json"), []))
+    raw = trainer.data.x_test * 16.0
+    x = trainer.data.x_test[:6].reshape(6, 8, 8, 1)
+    down = np.abs(np.arange(-1, 7))  # row i of the moved image is row i - 1, reflected at the border: 1, 0, 1, ...
+    up = np.array([1, 2, 3, 4, 5, 6, 7, 6])  # row i + 1, reflected: ..., 7, 6
+
+    def flips(v):
+        return (inner.forward(v) + inner.forward(v[:, :, ::-1].copy())) / 2
+
+    moved = [x[:, rows][:, :, rows] for rows in (down, up)]
+    expected = flips(x) / 2 + (flips(moved[0]) + flips(moved[1])) / 4
+    got = net.forward(x.reshape(6, -1))
+    assert np.allclose(got, expected, atol=1e-5)
+    assert not np.allclose(got, flips(x), atol=1e-3)  # the moved views count
+    final = json.loads((run_dir / "summary.json").read_text())["final"]
+    assert (model.predict(raw) == trainer.data.y_test).mean() == pytest.approx(final["test_accuracy"])
+    ort = pytest.importorskip("onnxruntime")
+    from framework.export import main as export_main
+
+    assert export_main([str(run_dir), "-o", str(tmp_path / "m.onnx")]) == 0
+    capsys.readouterr()
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    onnx_out = session.run(None, {"input": raw.reshape(-1, 1, 8, 8).astype(np.float32)})[0]
+    assert np.max(np.abs(onnx_out - model.predict_proba(raw))) <= 1e-5
+
+
+@pytest.mark.parametrize("value,message", [
+    (-1, "key 'callbacks.flip_tta.translate': expected a whole number of pixels >= 0 (0: off), got -1"),
+    (True, "key 'callbacks.flip_tta.translate': expected int, got True (a bool)"),
+    ("1", "key 'callbacks.flip_tta.translate': expected int, got '1' (str)"),
+    (1.5, "key 'callbacks.flip_tta.translate': expected int, got 1.5 (float)"),
+    (8, "translate: expected fewer pixels than the images' height and width [8, 8], got 8"),
+])
+def test_flip_tta_translate_refuses_bad_values_in_one_line(repo_root, tmp_path, capsys, value, message):
+    from framework.run import main as run_main
+
+    cb = f"callbacks=[{{'name': 'flip_tta', 'translate': {value!r}}}]"
+    code = run_main([str(repo_root / "recipes" / "digits_adam.py"), "--set", cb, "--set", "loggers=[]",
+                     "--logdir", str(tmp_path), "--name", "r"])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "digits_adam" / "r").exists()
