@@ -1,13 +1,13 @@
-"""The CIFAR-10 (JPEG q75) record recipe, chosen on validation by recipes/compare/record_cifar10*.py in eight stages:
+"""The CIFAR-10 (JPEG q75) record recipe, chosen on validation by recipes/compare/record_cifar10*.py in nine stages:
 airbench's network and training (K. Jordan 2024): its fixed 2x2 patch-whitening first layer, then three blocks of two
 3x3 convolutions (48, 192, 192 filters; the first of each block max-pooled, each followed by batch norm without gamma
 and ReLU; each convolution's first filters start as the identity), a max pool to 1x1, dense 10 without bias times
 1/9; random crops (2 reflected pixels) and flips, label smoothing 0.2, Nesterov SGD (momentum 0.85) at airbench's
 rates and weight decay carried over to He-initialised weights (batch norm's offsets 64 times faster), its linear
 warm-up and decay, an exponential moving average of the weights and of batch norm's statistics, and flip test-time
-augmentation; 10 epochs. Its record runs took 27-28.5 minutes each alone on this project's 2-core machine with
-OpenBLAS's own kernel for the CPU (that machine's environment forces an older, slower one), a later run 1.5 times
-longer an epoch as this shared machine slowed (docs/results/README.md):
+augmentation; 12 epochs. Its record runs (stage 9) took 26.8-28.2 minutes each alone on this project's 2-core
+machine with OpenBLAS's own kernel for the CPU (that machine's environment forces an older, slower one); a run of
+stage 8's recipe once took 1.5 times longer an epoch as this shared machine slowed (docs/results/README.md):
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m framework.run recipes/cifar10_best.py \\
         --set dataset.path=../shared/datasets/cifar10/cifar10-jpeg.zip
@@ -64,5 +64,5 @@ recipe = derive("cifar10_cnn.py", {
     **DECAY,
     "callbacks": ["checkpoint", {"name": "ema", "decay": 0.99, "buffers": True}, "flip_tta"],
     "batch_size": 256,
-    "epochs": 10,
+    "epochs": 12,
 })
