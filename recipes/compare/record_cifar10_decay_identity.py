@@ -6,7 +6,8 @@ the budget) and 10 epochs instead of 9, the time OpenBLAS's own kernel for this 
 (summary.json) is its time alone. Stages 6-8 ran with OpenBLAS's own choice of kernel (SkylakeX, AVX-512) rather
 than the AVX2 kernel this machine's environment forces for older builds (`env -u OPENBLAS_CORETYPE -u
 OPENBLAS_L2_SIZE`, docs/benchmarks.md): the record network's epoch is about 1.3 times faster with it.
-Validation 88.91 +- 0.36 % against stage 5's 88.09 +- 0.54; it is recipes/cifar10_best.py since.
+Validation 88.91 +- 0.36 % against stage 5's 88.09 +- 0.54; it became recipes/cifar10_best.py, which trains 12
+epochs since stage 9 (record_cifar10_epochs.py).
 
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m framework.compare \\
     recipes/compare/record_cifar10_decay_identity.py --logdir docs/results --threads 2 --workers 1 \\
