@@ -254,11 +254,20 @@ def test_flip_tta_averages_each_evaluation_over_the_mirror_image(repo_root, tmp_
             "--set", "epochs=2"]
     assert run_main([str(repo_root / "recipes" / "digits_adam.py"), *sets, "--logdir", str(tmp_path),
                      "--name", "r"]) == 0
-    run_dir = tmp_path / "digits_adam" / "r"
+    predict_test_and_onnx_agree(tmp_path / "digits_adam" / "r", tmp_path, capsys)
+
+
+def predict_test_and_onnx_agree(run_dir, tmp_path, capsys):
+    """A digits run's predictions score its recorded test accuracy, and its ONNX export gives predict_proba."""
+    import json
+
+    import framework
+    from framework.build import build
+    from framework.recipe import resolve
+
     model = framework.load(run_dir)
     trainer = build(resolve(str(run_dir / "recipe.json"), []))
     raw = trainer.data.x_test * 16.0
-    import json
     final = json.loads((run_dir / "summary.json").read_text())["final"]
     assert (model.predict(raw) == trainer.data.y_test).mean() == pytest.approx(final["test_accuracy"])
     ort = pytest.importorskip("onnxruntime")
@@ -274,8 +283,6 @@ def test_flip_tta_averages_each_evaluation_over_the_mirror_image(repo_root, tmp_
 def test_flip_tta_translate_averages_airbench_six_views(repo_root, tmp_path, capsys):
     """translate t: half the flip mean, half the flip means of the images moved t pixels down-right and up-left with
     reflected borders (the moved images built here by index, not np.pad); predict, the test figure and ONNX agree."""
-    import json
-
     import framework
     from framework.build import build
     from framework.recipe import resolve
@@ -296,7 +303,6 @@ def test_flip_tta_translate_averages_airbench_six_views(repo_root, tmp_path, cap
     inner.input_shape, inner.order, inner.grad_below = (8, 8, 1), wrapper.order, wrapper.grad_below
     inner.eval()
     trainer = build(resolve(str(run_dir / "recipe.json"), []))
-    raw = trainer.data.x_test * 16.0
     x = trainer.data.x_test[:6].reshape(6, 8, 8, 1)
     down = np.abs(np.arange(-1, 7))  # row i of the moved image is row i - 1, reflected at the border: 1, 0, 1, ...
     up = np.array([1, 2, 3, 4, 5, 6, 7, 6])  # row i + 1, reflected: ..., 7, 6
@@ -309,16 +315,7 @@ def test_flip_tta_translate_averages_airbench_six_views(repo_root, tmp_path, cap
     got = net.forward(x.reshape(6, -1))
     assert np.allclose(got, expected, atol=1e-5)
     assert not np.allclose(got, flips(x), atol=1e-3)  # the moved views count
-    final = json.loads((run_dir / "summary.json").read_text())["final"]
-    assert (model.predict(raw) == trainer.data.y_test).mean() == pytest.approx(final["test_accuracy"])
-    ort = pytest.importorskip("onnxruntime")
-    from framework.export import main as export_main
-
-    assert export_main([str(run_dir), "-o", str(tmp_path / "m.onnx")]) == 0
-    capsys.readouterr()
-    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
-    onnx_out = session.run(None, {"input": raw.reshape(-1, 1, 8, 8).astype(np.float32)})[0]
-    assert np.max(np.abs(onnx_out - model.predict_proba(raw))) <= 1e-5
+    predict_test_and_onnx_agree(run_dir, tmp_path, capsys)
 
 
 @pytest.mark.parametrize("value,message", [
