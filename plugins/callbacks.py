@@ -212,7 +212,7 @@ class FlipTTA(Callback):
         if trainer.data.image_shape is None:
             raise ValueError(f"flip_tta needs image data, but dataset {trainer.data.name!r} is not images")
         if self.translate >= min(trainer.data.image_shape[-2:]):
-            raise ValueError(f"translate: expected fewer pixels than the images' height and width "
+            raise ValueError(f"flip_tta: translate: expected fewer pixels than the images' height and width "
                              f"{list(trainer.data.image_shape[-2:])}, got {self.translate}")
 
     def transform_model(self, model):

@@ -323,7 +323,7 @@ def test_flip_tta_translate_averages_airbench_six_views(repo_root, tmp_path, cap
     (True, "key 'callbacks.flip_tta.translate': expected int, got True (a bool)"),
     ("1", "key 'callbacks.flip_tta.translate': expected int, got '1' (str)"),
     (1.5, "key 'callbacks.flip_tta.translate': expected int, got 1.5 (float)"),
-    (8, "translate: expected fewer pixels than the images' height and width [8, 8], got 8"),
+    (8, "digits_adam.py: flip_tta: translate: expected fewer pixels than the images' height and width [8, 8], got 8"),
 ])
 def test_flip_tta_translate_refuses_bad_values_in_one_line(repo_root, tmp_path, capsys, value, message):
     from framework.run import main as run_main
