@@ -11,17 +11,14 @@ env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m framework.compare recipes
 import runpy
 from pathlib import Path
 
-best = runpy.run_path(str(Path(__file__).parents[1] / "cifar10_best.py"))
-blocks, BN, DECAY = best["blocks"], best["BN"], best["DECAY"]
+stage8 = runpy.run_path(str(Path(__file__).parent / "record_cifar10_decay_identity.py"))["comparison"]
 
 comparison = {
     "description": "Stage 9 of the CIFAR-10 (JPEG q75) record: stage 8's record (48-192-192, patch whitening, "
                    "airbench's training, weight decay and identity-initialised convolutions) for 10 and 12 epochs; "
                    "3 seeds, each run alone.",
     "base": "../cifar10_best.py",
-    "set": {"epochs": 10, "loggers": ["tensorboard"],
-            "model.layers": blocks(48, 192, 192, whiten=True, bn=BN, head_scale=1 / 9, identity=1),
-            **DECAY},
+    "set": stage8["set"],  # stage 8's recipe, 10 epochs
     "baseline": "epochs_10",
     "seeds": 3,
     "variants": {"epochs_10": {}, "epochs_12": {"epochs": 12}},
